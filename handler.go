@@ -1,0 +1,182 @@
+package cors
+
+import (
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/caddy-cors/cors/internal/policy"
+)
+
+// ServeHTTP answers preflights and sends every other request on to next,
+// with the CORS headers its response must carry.
+func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	switch policy.Classify(r.Method, r.Header) {
+	case policy.Preflight:
+		response, rejection := c.policy.Preflight(r.Header)
+		setPlaceholders(repl, rejection)
+		if rejection != nil {
+			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, rejection)
+			return rejectPreflight(w, response, rejection)
+		}
+		if c.policy.PreflightPassthrough() {
+			return serveNext(w, r, next, response)
+		}
+		// Fetch: a preflight never carries credentials, so it must not
+		// reach authentication; it is answered here.
+		response.Apply(w.Header())
+		w.WriteHeader(c.policy.PreflightStatus())
+		return nil
+
+	case policy.Actual:
+		response, rejection := c.policy.Actual(r.Header)
+		setPlaceholders(repl, rejection)
+		if rejection != nil {
+			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, rejection)
+		}
+		// A refused origin still reaches the next handler: Origin also comes
+		// with same-origin form posts, and the browser, not the server,
+		// withholds the response (R46).
+		return serveNext(w, r, next, response)
+
+	default:
+		if repl != nil {
+			repl.Set(placeholderAllowed, "")
+			repl.Set(placeholderReason, "")
+		}
+		return serveNext(w, r, next, c.policy.NotCORS())
+	}
+}
+
+const (
+	placeholderAllowed = "http.cors.allowed"
+	placeholderReason  = "http.cors.reason"
+)
+
+func setPlaceholders(repl *caddy.Replacer, rejection *policy.Rejection) {
+	if repl == nil {
+		return
+	}
+	if rejection == nil {
+		repl.Set(placeholderAllowed, "true")
+		repl.Set(placeholderReason, "")
+		return
+	}
+	repl.Set(placeholderAllowed, "false")
+	repl.Set(placeholderReason, string(rejection.Reason))
+}
+
+func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, rejection *policy.Rejection) {
+	if ce := c.logger.Check(level, msg); ce != nil {
+		ce.Write(
+			zap.String("origin", policy.Printable(r.Header.Get("Origin"))),
+			zap.String("method", r.Method),
+			zap.String("path", r.URL.Path),
+			zap.String("reason", string(rejection.Reason)),
+			zap.String("detail", rejection.Message),
+		)
+	}
+}
+
+// rejectPreflight answers a refused preflight: 403, no Access-Control-*
+// header, and one line that says which part failed, so that whoever looks
+// at the request in DevTools or with curl need not guess (R8).
+func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection *policy.Rejection) error {
+	h := w.Header()
+	response.Apply(h)
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusForbidden)
+	_, err := io.WriteString(w, "CORS preflight rejected: "+rejection.Message+"\n")
+	return err
+}
+
+// serveNext sets the CORS headers now, so that an error response written
+// by Caddy's error path (which bypasses writer wrappers) keeps them, and
+// asserts them again when the response is committed, after an upstream or
+// a later handler has added its own.
+func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response policy.Response) error {
+	response.Apply(w.Header())
+	rw := getResponseWriter(w, response)
+	defer putResponseWriter(rw)
+	return next.ServeHTTP(rw, r)
+}
+
+// responseWriter applies the policy's headers once, when the response is
+// committed: at the first final WriteHeader, Write, ReadFrom or flush.
+// Every one of those must be covered, since ReadFrom and flushing reach the
+// underlying writer without calling WriteHeader.
+type responseWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	wrapped   caddyhttp.ResponseWriterWrapper // storage for the embedded pointer
+	response  policy.Response
+	committed bool
+}
+
+// Writers are pooled because every request passes through one; none is used
+// after next.ServeHTTP returns, which is when it goes back to the pool.
+var responseWriters = sync.Pool{New: func() any { return new(responseWriter) }}
+
+func getResponseWriter(w http.ResponseWriter, response policy.Response) *responseWriter {
+	rw := responseWriters.Get().(*responseWriter)
+	rw.wrapped.ResponseWriter = w
+	rw.ResponseWriterWrapper = &rw.wrapped
+	rw.response = response
+	rw.committed = false
+	return rw
+}
+
+func putResponseWriter(rw *responseWriter) {
+	*rw = responseWriter{}
+	responseWriters.Put(rw)
+}
+
+func (rw *responseWriter) commit() {
+	if !rw.committed {
+		rw.committed = true
+		rw.response.Apply(rw.Header())
+	}
+}
+
+// WriteHeader commits on final statuses only: a 1xx (103 Early Hints, or
+// an upstream's 100/101 relayed by reverse_proxy) is not the response.
+func (rw *responseWriter) WriteHeader(status int) {
+	if status >= 200 {
+		rw.commit()
+	}
+	rw.ResponseWriterWrapper.WriteHeader(status)
+}
+
+func (rw *responseWriter) Write(b []byte) (int, error) {
+	rw.commit()
+	return rw.ResponseWriterWrapper.Write(b)
+}
+
+func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
+	rw.commit()
+	return rw.ResponseWriterWrapper.ReadFrom(r)
+}
+
+// FlushError is what http.ResponseController calls to flush.
+func (rw *responseWriter) FlushError() error {
+	rw.commit()
+	return http.NewResponseController(rw.ResponseWriterWrapper).Flush()
+}
+
+// Flush serves handlers that still assert http.Flusher.
+func (rw *responseWriter) Flush() {
+	_ = rw.FlushError()
+}
+
+// Interface guards
+var (
+	_ caddyhttp.MiddlewareHandler = (*CORS)(nil)
+	_ http.Flusher                = (*responseWriter)(nil)
+	_ io.ReaderFrom               = (*responseWriter)(nil)
+)

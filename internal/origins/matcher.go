@@ -1,0 +1,101 @@
+package origins
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// Matcher decides whether a request's Origin is allowed. It costs the same
+// with one configured origin or ten thousand: exact origins are a map
+// lookup, patterns are found by the request host's suffixes, one lookup per
+// label, and only regular expressions are tried one by one.
+type Matcher struct {
+	exact      map[string]struct{}
+	subdomains map[string][]Pattern // by parent domain
+	anyPort    map[string][]Pattern // by host
+	regexps    []*regexp.Regexp
+}
+
+// NewMatcher compiles patterns and regular expressions into a Matcher.
+func NewMatcher(patterns []Pattern, regexps []*regexp.Regexp) *Matcher {
+	m := &Matcher{
+		exact:      make(map[string]struct{}),
+		subdomains: make(map[string][]Pattern),
+		anyPort:    make(map[string][]Pattern),
+		regexps:    regexps,
+	}
+	for _, p := range patterns {
+		switch {
+		case p.Subdomains:
+			m.subdomains[p.Host] = append(m.subdomains[p.Host], p)
+		case p.AnyPort:
+			m.anyPort[p.Host] = append(m.anyPort[p.Host], p)
+		default:
+			m.exact[p.Origin.String()] = struct{}{}
+		}
+	}
+	return m
+}
+
+// Allows reports whether origin, the raw value of a request's Origin
+// header, is allowed. The comparison is byte for byte (R12): a browser never
+// sends upper case or a default port, so neither matches.
+func (m *Matcher) Allows(origin string) bool {
+	if _, ok := m.exact[origin]; ok {
+		return true
+	}
+	if len(m.subdomains) == 0 && len(m.anyPort) == 0 && len(m.regexps) == 0 {
+		return false
+	}
+	o, ok := Parse(origin)
+	if !ok {
+		return false
+	}
+	if m.matchesPattern(o) {
+		return true
+	}
+	for _, re := range m.regexps {
+		if re.MatchString(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Matcher) matchesPattern(o Origin) bool {
+	for _, p := range m.anyPort[o.Host] {
+		if p.Scheme == o.Scheme {
+			return true
+		}
+	}
+	if len(m.subdomains) == 0 {
+		return false
+	}
+	// Every proper suffix of the host that starts after a dot is a parent
+	// domain the host is a subdomain of; Parse guarantees non-empty labels.
+	for i := 0; i < len(o.Host); i++ {
+		if o.Host[i] != '.' {
+			continue
+		}
+		for _, p := range m.subdomains[o.Host[i+1:]] {
+			if p.Scheme == o.Scheme && (p.AnyPort || p.Port == o.Port) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CompileRegexp compiles a configured origin regular expression, anchored
+// so that it must match the whole origin. An expression that matches
+// "null" is refused: any site can make a browser send that origin (R13).
+func CompileRegexp(expr string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(`^(?:` + expr + `)$`)
+	if err != nil {
+		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
+	}
+	if re.MatchString("null") {
+		return nil, fmt.Errorf(`origin_regexp %q matches the origin "null", which any site can produce: make it match only scheme://host origins, for example https://[a-z0-9-]+\.example\.com`, expr)
+	}
+	return re, nil
+}

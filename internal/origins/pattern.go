@@ -1,0 +1,185 @@
+package origins
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
+)
+
+// Pattern is one allowed origin of a policy: an exact origin, every
+// subdomain of a host (https://*.example.com), a host on any port
+// (http://localhost:*), or both (https://*.example.com:*).
+type Pattern struct {
+	Origin // for Subdomains, Host is the parent domain, without "*."
+
+	// Subdomains matches one or more labels followed by "." and Host, so
+	// a.example.com and a.b.example.com, never example.com itself (R14).
+	Subdomains bool
+
+	// AnyPort matches every port, the scheme's default port included.
+	AnyPort bool
+}
+
+// String gives the pattern as it is written in a configuration.
+func (p Pattern) String() string {
+	host := p.Host
+	if p.Subdomains {
+		host = "*." + host
+	}
+	s := p.Scheme + "://" + host
+	switch {
+	case p.AnyPort:
+		s += ":*"
+	case p.Port != "":
+		s += ":" + p.Port
+	}
+	return s
+}
+
+// ParsePattern reads one configured origin. It refuses what browsers never
+// send or what no one can allow safely, and says what to write instead: the
+// error shows the canonical spelling wherever there is one (R11-R14, R52).
+// The any-origin value "*" is the policy's business, not a pattern.
+func ParsePattern(s string) (Pattern, error) {
+	lower := strings.ToLower(s)
+	switch {
+	case s == "":
+		return Pattern{}, errors.New("empty origin: write scheme://host[:port], for example https://app.example.com")
+	case lower == "null":
+		return Pattern{}, errors.New(`origin "null" cannot be allowed: browsers send it from sandboxed iframes, file: pages and redirected requests, which any site can produce; remove it`)
+	case strings.HasPrefix(lower, "file:"):
+		return Pattern{}, fmt.Errorf("origin %q cannot be allowed: browsers send file: pages as the origin \"null\", which any site can produce; serve the page over http://localhost instead", s)
+	case !strings.Contains(s, "://"):
+		return Pattern{}, fmt.Errorf("origin %q has no scheme: write it as a browser sends it, for example %q", s, "https://"+strings.TrimSuffix(lower, "/"))
+	}
+
+	scheme, rest, _ := strings.Cut(s, "://")
+	var p Pattern
+	if after, ok := strings.CutPrefix(rest, "*."); ok {
+		p.Subdomains, rest = true, after
+	}
+	if before, ok := strings.CutSuffix(rest, ":*"); ok {
+		p.AnyPort, rest = true, before
+	}
+	if strings.Contains(rest, "*") {
+		return Pattern{}, fmt.Errorf("origin %q: a wildcard may only stand for the first labels (https://*.example.com) or the port (http://localhost:*)", s)
+	}
+
+	o, ok := Parse(scheme + "://" + rest)
+	if ok {
+		ok = canonicalIP(o.Host)
+	}
+	if !ok {
+		return Pattern{}, notAnOrigin(s, p)
+	}
+	if p.AnyPort && o.Port != "" {
+		return Pattern{}, fmt.Errorf("origin %q has both a port and the port wildcard: write %q", s, Pattern{Origin: Origin{Scheme: o.Scheme, Host: o.Host}, Subdomains: p.Subdomains, AnyPort: true})
+	}
+	p.Origin = o
+	if p.Subdomains {
+		if err := checkParentDomain(s, o.Host); err != nil {
+			return Pattern{}, err
+		}
+	}
+	return p, nil
+}
+
+// canonicalIP refuses IP addresses spelt otherwise than browsers serialize
+// them: IPv4 in dotted decimal, IPv6 compressed per RFC 5952 (R11). A host
+// whose last label is numeric is an IPv4 address to a browser's URL parser.
+func canonicalIP(host string) bool {
+	if strings.HasPrefix(host, "[") {
+		ip, err := netip.ParseAddr(host[1 : len(host)-1])
+		return err == nil && ip.Is6() && ip.Zone() == "" && "["+ip.String()+"]" == host
+	}
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	if strings.Trim(last, "0123456789") != "" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Is4() && ip.String() == host
+}
+
+// checkParentDomain refuses subdomain patterns over a public suffix, such
+// as https://*.com or https://*.github.io, where anyone can register a
+// subdomain (R52). *.localhost is fine: it only ever resolves to loopback.
+func checkParentDomain(s, parent string) error {
+	if ip, err := netip.ParseAddr(strings.Trim(parent, "[]")); err == nil {
+		return fmt.Errorf("origin %q: subdomain patterns need a domain name, not the IP address %s", s, ip)
+	}
+	if parent == "localhost" {
+		return nil
+	}
+	if suffix, _ := publicsuffix.PublicSuffix(parent); suffix == parent {
+		return fmt.Errorf("origin %q would allow every site under the public suffix %q, which anyone can register: name your own domain, for example %q", s, parent, strings.Replace(s, "*."+parent, "*.your-domain."+parent, 1))
+	}
+	return nil
+}
+
+// notAnOrigin explains why s is not spelt as browsers serialize origins.
+func notAnOrigin(s string, p Pattern) error {
+	scheme, rest, _ := strings.Cut(s, "://")
+	hostport, tail, _ := strings.Cut(rest, "/")
+	port := defaultPort(strings.ToLower(scheme))
+	var why string
+	switch {
+	case strings.Contains(rest, "@"):
+		why = "has user info"
+	case strings.Contains(rest, "?"):
+		why = "has a query"
+	case strings.Contains(rest, "#"):
+		why = "has a fragment"
+	case strings.Contains(rest, "/") && tail == "":
+		why = "ends with a slash"
+	case strings.Contains(rest, "/"):
+		why = "has a path"
+	case strings.ToLower(s) != s:
+		why = "is not lower case"
+	case port != "" && strings.HasSuffix(hostport, ":"+port):
+		why = "has the default port " + port + ", which browsers leave out"
+	case strings.IndexFunc(hostport, func(r rune) bool { return r > 0x7f }) >= 0:
+		why = "has a host that is not in Punycode"
+	default:
+		why = "is not an origin as browsers send it"
+	}
+	if fix, ok := canonicalSpelling(s, p); ok && fix != s {
+		if why == "is not an origin as browsers send it" {
+			why = "is not spelt as browsers send it"
+		}
+		return fmt.Errorf("origin %q %s: browsers compare the origin byte for byte, write %q", s, why, fix)
+	}
+	return fmt.Errorf("origin %q %s: write scheme://host[:port], for example https://app.example.com", s, why)
+}
+
+// canonicalSpelling gives the spelling of s that browsers would send, if
+// s names an origin at all.
+func canonicalSpelling(s string, p Pattern) (string, bool) {
+	raw := strings.Replace(s, "*.", "", 1)
+	raw = strings.TrimSuffix(raw, ":*")
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", false
+	}
+	host, err := idna.Lookup.ToASCII(strings.ToLower(u.Hostname()))
+	if err != nil {
+		return "", false
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if host = ip.String(); ip.Is6() {
+			host = "[" + host + "]"
+		}
+	}
+	o := Origin{Scheme: strings.ToLower(u.Scheme), Host: host, Port: u.Port()}
+	if o.Port == defaultPort(o.Scheme) {
+		o.Port = ""
+	}
+	if _, ok := Parse(o.String()); !ok {
+		return "", false
+	}
+	return Pattern{Origin: o, Subdomains: p.Subdomains, AnyPort: p.AnyPort && o.Port == ""}.String(), true
+}

@@ -1,0 +1,167 @@
+// Package policy is one CORS policy: its configuration, checked when it
+// loads, and what it answers to each request.
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/caddy-cors/cors/internal/headers"
+	"github.com/caddy-cors/cors/internal/methods"
+	"github.com/caddy-cors/cors/internal/origins"
+)
+
+// Config is a CORS policy as written in a configuration. The zero value
+// allows nothing and is refused: a policy names at least one origin.
+type Config struct {
+	Origins              []string       // exact origins, "*", subdomain and port patterns
+	OriginRegexps        []string       // RE2, matched against the whole origin
+	Methods              []string       // methods allowed in preflights, "*" for any
+	Headers              []string       // request headers allowed in preflights, "*" for any but Authorization
+	Expose               []string       // response headers readable by scripts
+	Credentials          bool           // send Access-Control-Allow-Credentials: true
+	MaxAge               *time.Duration // nil: no Access-Control-Max-Age
+	PrivateNetwork       bool           // answer Private Network Access preflights
+	PreflightStatus      int            // 0: 204
+	PreflightPassthrough bool           // hand allowed preflights on to the next handler
+}
+
+// Each value of a configuration has one check, shared by the Caddyfile
+// parser (so that its errors carry a file and line) and New (so that a
+// JSON configuration gets the same errors).
+
+// CheckOrigin checks one configured origin.
+func CheckOrigin(origin string) error {
+	if origin == "*" {
+		return nil
+	}
+	_, err := origins.ParsePattern(origin)
+	return err
+}
+
+// CheckOriginRegexp checks one configured origin regular expression.
+func CheckOriginRegexp(expr string) error {
+	_, err := origins.CompileRegexp(expr)
+	return err
+}
+
+// CheckMethod checks one configured method.
+func CheckMethod(method string) error {
+	if method == "*" {
+		return nil
+	}
+	return methods.Check(method)
+}
+
+// CheckHeader checks one configured request header name.
+func CheckHeader(name string) error {
+	if name == "*" {
+		return nil
+	}
+	return headers.CheckRequestHeaderName(name)
+}
+
+// CheckExpose checks one configured exposed response header name.
+func CheckExpose(name string) error {
+	if name == "*" {
+		return nil
+	}
+	return headers.CheckResponseHeaderName(name)
+}
+
+// CheckMaxAge checks the preflight cache duration (R35): whole seconds
+// from 0 to 24h, the longest any browser keeps a preflight.
+func CheckMaxAge(d time.Duration) error {
+	switch {
+	case d < 0:
+		return fmt.Errorf("max_age %s is negative: use 0 to tell browsers not to cache preflights", d)
+	case d%time.Second != 0 && d < time.Second:
+		return fmt.Errorf("max_age %s is not a whole number of seconds (Access-Control-Max-Age counts seconds); in JSON a bare number counts nanoseconds, so for %d seconds write \"%ds\"", d, d.Nanoseconds(), d.Nanoseconds())
+	case d%time.Second != 0:
+		return fmt.Errorf("max_age %s is not a whole number of seconds (Access-Control-Max-Age counts seconds): write %s", d, d.Round(time.Second))
+	case d > 24*time.Hour:
+		return fmt.Errorf("max_age %s is more than 24h, longer than any browser keeps a preflight (Chromium 2h, Firefox 24h, Safari 10m): use at most 2h", d)
+	}
+	return nil
+}
+
+// CheckPreflightStatus checks the status of successful preflights: browsers
+// accept only an ok status, 200-299 (R7).
+func CheckPreflightStatus(status int) error {
+	if status < 200 || status > 299 {
+		return fmt.Errorf("preflight_status %d is not a success status: browsers fail a preflight answered with anything outside 200-299, use 204 or 200", status)
+	}
+	return nil
+}
+
+// CheckCombination refuses settings that cannot work together. It looks at
+// the configuration so far, so the Caddyfile parser can call it after each
+// line and name the line that made the combination.
+func (c Config) CheckCombination() error {
+	if !c.Credentials {
+		return nil
+	}
+	var errs []error
+	for _, o := range c.Origins {
+		if o == "*" {
+			errs = append(errs, errors.New("origins * cannot be combined with credentials: browsers refuse Access-Control-Allow-Origin: * on credentialed requests, and reflecting any origin with credentials would let every site read your users' data; list the exact origins of your frontends"))
+			break
+		}
+	}
+	for _, name := range c.Expose {
+		if name == "*" {
+			errs = append(errs, errors.New("expose * cannot be combined with credentials: on credentialed requests browsers read * as a header literally named \"*\"; list the response headers to expose"))
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ErrNoOrigin is the error of a policy that names no origin: CORS denies
+// by default, and a policy that can allow nobody is a mistake.
+var ErrNoOrigin = errors.New("no origin is allowed: list the origins of your frontends (origins https://app.example.com, in JSON \"allowed_origins\"), or write origins * for a public API")
+
+// CheckHasOrigin refuses a configuration with no origin at all.
+func (c Config) CheckHasOrigin() error {
+	if len(c.Origins) == 0 && len(c.OriginRegexps) == 0 {
+		return ErrNoOrigin
+	}
+	return nil
+}
+
+// Warnings lists what is allowed but probably not what the user wants.
+func (c Config) Warnings() []string {
+	var warnings []string
+	anyOrigin := false
+	for _, o := range c.Origins {
+		if o == "*" {
+			anyOrigin = true
+			continue
+		}
+		p, err := origins.ParsePattern(o)
+		if err == nil && c.Credentials && p.Scheme == "http" && !isLoopback(p.Host) {
+			warnings = append(warnings, fmt.Sprintf("origin %q is plain http and credentials are allowed: anyone on the network path can pose as it and read credentialed responses; use https", o))
+		}
+	}
+	if anyOrigin && len(c.Origins)+len(c.OriginRegexps) > 1 {
+		warnings = append(warnings, "origins * allows every origin: the other origins listed make no difference")
+	}
+	if c.MaxAge != nil && *c.MaxAge > 2*time.Hour {
+		warnings = append(warnings, fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", *c.MaxAge))
+	}
+	if c.PrivateNetwork {
+		warnings = append(warnings, "private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access (a permission prompt using ordinary CORS headers); Firefox and Safari send neither")
+	}
+	return warnings
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
+}

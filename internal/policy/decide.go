@@ -1,0 +1,205 @@
+package policy
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/caddy-cors/cors/internal/headers"
+	"github.com/caddy-cors/cors/internal/methods"
+	"github.com/caddy-cors/cors/internal/origins"
+)
+
+// Kind is what a request is to CORS (R1-R3).
+type Kind uint8
+
+const (
+	// NotCORS is a request without Origin.
+	NotCORS Kind = iota
+	// Actual is any request with Origin that is not a preflight, an OPTIONS
+	// without Access-Control-Request-Method included.
+	Actual
+	// Preflight is an OPTIONS with Origin and Access-Control-Request-Method.
+	Preflight
+)
+
+// Classify tells what kind of request has method and header h. h must have
+// canonical keys, as net/http gives them.
+func Classify(method string, h http.Header) Kind {
+	if _, ok := h["Origin"]; !ok {
+		return NotCORS
+	}
+	if _, ok := h["Access-Control-Request-Method"]; ok && method == http.MethodOptions {
+		return Preflight
+	}
+	return Actual
+}
+
+// Reason is why a request was refused, as a short stable word for logs,
+// placeholders and metrics.
+type Reason string
+
+const (
+	ReasonOrigin         Reason = "origin"          // a well-formed origin the policy does not allow
+	ReasonMalformed      Reason = "malformed"       // an Origin no browser would send
+	ReasonMethod         Reason = "method"          // a preflight asking for a method not allowed
+	ReasonHeader         Reason = "header"          // a preflight asking for a header not allowed
+	ReasonPrivateNetwork Reason = "private_network" // a Private Network Access preflight the policy does not answer
+)
+
+// Rejection says why a request gets no CORS headers.
+type Rejection struct {
+	Reason Reason
+	// Message is one line for people: which part failed and the request
+	// value at fault, cut to 64 visible ASCII bytes. It never shows the
+	// configured lists (R8).
+	Message string
+}
+
+func reject(reason Reason, format string, value string) *Rejection {
+	return &Rejection{Reason: reason, Message: fmt.Sprintf(format, Printable(value))}
+}
+
+// Printable cuts a request value to 64 bytes and replaces what is not
+// visible ASCII, so a response body or a log line never carries the raw
+// bytes a client sent.
+func Printable(s string) string {
+	const limit = 64
+	cut := len(s) > limit
+	if cut {
+		s = s[:limit]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	if cut {
+		return string(b) + "..."
+	}
+	return string(b)
+}
+
+// checkOrigin gives the Access-Control-Allow-Origin of a CORS request:
+// "*" for a policy open to any origin, else the request's origin byte for
+// byte (R9, R10). A request with several Origin lines is malformed (R15).
+func (p *Policy) checkOrigin(h http.Header) (string, *Rejection) {
+	if p.anyOrigin {
+		return "*", nil
+	}
+	values := h["Origin"]
+	if len(values) != 1 {
+		return "", &Rejection{Reason: ReasonMalformed, Message: fmt.Sprintf("the request has %d Origin headers", len(values))}
+	}
+	origin := values[0]
+	if p.origins.Allows(origin) {
+		return origin, nil
+	}
+	if _, ok := origins.Parse(origin); ok {
+		return "", reject(ReasonOrigin, "origin %q is not allowed", origin)
+	}
+	return "", reject(ReasonMalformed, "origin %q is not a valid origin", origin)
+}
+
+// Actual answers a CORS request that is not a preflight. A refused one
+// still goes on to the next handler, without CORS headers (R46).
+func (p *Policy) Actual(h http.Header) (Response, *Rejection) {
+	if p.anyOrigin {
+		return p.NotCORS(), nil
+	}
+	origin, rej := p.checkOrigin(h)
+	if rej != nil {
+		return Response{Vary: varyOrigin}, rej
+	}
+	return Response{
+		AllowOrigin:      origin,
+		AllowCredentials: p.credentialsValue(),
+		ExposeHeaders:    p.exposeHeaders,
+		Vary:             varyOrigin,
+	}, nil
+}
+
+// NotCORS answers a request without Origin. A policy open to any origin
+// sends the same "*" to everyone, so caches need no Vary (R40, R43);
+// otherwise Vary: Origin keeps a cached answer from reaching another
+// origin (R41).
+func (p *Policy) NotCORS() Response {
+	if p.anyOrigin {
+		return Response{AllowOrigin: "*", ExposeHeaders: p.exposeHeaders}
+	}
+	return Response{Vary: varyOrigin}
+}
+
+// RejectedPreflight is the CORS part of the answer to a refused
+// preflight: no Access-Control-* header at all, only Vary (R8, R44).
+func (p *Policy) RejectedPreflight() Response {
+	return Response{Vary: p.preflightVary}
+}
+
+// Preflight answers a preflight request (R7-R36, R48).
+func (p *Policy) Preflight(h http.Header) (Response, *Rejection) {
+	allowOrigin, rej := p.checkOrigin(h)
+	if rej != nil {
+		return p.RejectedPreflight(), rej
+	}
+	allowMethods, rej := p.checkMethod(h["Access-Control-Request-Method"])
+	if rej != nil {
+		return p.RejectedPreflight(), rej
+	}
+	allowHeaders, rejected, err := headers.ParseRequestList(h["Access-Control-Request-Headers"], p.allowsHeader)
+	switch {
+	case err != nil:
+		return p.RejectedPreflight(), &Rejection{Reason: ReasonHeader, Message: err.Error()}
+	case rejected != "" && !headers.IsToken(rejected):
+		return p.RejectedPreflight(), reject(ReasonHeader, "header %q is not a valid header name", rejected)
+	case rejected != "":
+		return p.RejectedPreflight(), reject(ReasonHeader, "header %q is not allowed", rejected)
+	}
+	var allowPrivateNetwork string
+	if pna := h["Access-Control-Request-Private-Network"]; len(pna) == 1 && pna[0] == "true" {
+		if !p.privateNetwork {
+			return p.RejectedPreflight(), &Rejection{Reason: ReasonPrivateNetwork, Message: "private network access is not allowed"}
+		}
+		allowPrivateNetwork = "true"
+	}
+	return Response{
+		AllowOrigin:         allowOrigin,
+		AllowCredentials:    p.credentialsValue(),
+		AllowMethods:        allowMethods,
+		AllowHeaders:        allowHeaders,
+		MaxAge:              p.maxAge,
+		AllowPrivateNetwork: allowPrivateNetwork,
+		Vary:                p.preflightVary,
+	}, nil
+}
+
+// checkMethod gives the Access-Control-Allow-Methods of an allowed
+// preflight. Safelisted methods always pass and need no header (R5, R21);
+// "*" is a wildcard to browsers only without credentials (R23), so with
+// credentials the method is echoed. Browsers send exactly one token (R26).
+func (p *Policy) checkMethod(values []string) (string, *Rejection) {
+	if len(values) != 1 {
+		return "", &Rejection{Reason: ReasonMethod, Message: fmt.Sprintf("the request has %d Access-Control-Request-Method headers", len(values))}
+	}
+	method := values[0]
+	switch {
+	case method == "":
+		return "", &Rejection{Reason: ReasonMethod, Message: "Access-Control-Request-Method is empty"}
+	case !headers.IsToken(method):
+		return "", reject(ReasonMethod, "method %q is not a valid method", method)
+	case methods.IsSafelisted(method):
+		return "", nil
+	case !p.allowsMethod(method):
+		return "", reject(ReasonMethod, "method %q is not allowed", method)
+	case p.anyMethod && !p.credentials:
+		return "*", nil
+	}
+	return method, nil
+}
+
+func (p *Policy) credentialsValue() string {
+	if p.credentials {
+		return "true"
+	}
+	return ""
+}

@@ -1,0 +1,151 @@
+// Package cors is a Caddy HTTP handler that implements CORS, the protocol by
+// which a browser asks a server whether a page from another origin may read
+// its responses.
+package cors
+
+import (
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/caddy-cors/cors/internal/policy"
+)
+
+func init() {
+	caddy.RegisterModule(CORS{})
+}
+
+// CORS answers CORS preflight requests itself and puts exactly one correct
+// set of CORS response headers on every response that passes through it:
+// responses of later handlers, of `reverse_proxy` upstreams that send their
+// own CORS headers, and error responses.
+//
+// A preflight (an `OPTIONS` request with `Origin` and
+// `Access-Control-Request-Method`) from an allowed origin, for an allowed
+// method and allowed headers, is answered with `preflight_status` and never
+// reaches the next handler, so authentication, redirects and method-restricted
+// routes cannot break it. A refused preflight gets 403 with a one-line
+// plain-text body that says which part failed.
+//
+// Other requests always go on to the next handler: CORS is not access
+// control, a browser enforces it on the response. The handler owns the
+// `Access-Control-Allow-*`, `Access-Control-Expose-Headers` and
+// `Access-Control-Max-Age` response headers: whatever a later handler or an
+// upstream put there is replaced, or removed for a refused origin. `Vary`
+// is merged, never overwritten.
+//
+// The configuration is checked when it loads; a dangerous or meaningless
+// one is refused with a message that says what to write instead.
+//
+// This handler sets the placeholders `{http.cors.allowed}` (`true` or
+// `false`, empty for a request without `Origin`) and `{http.cors.reason}`
+// (`origin`, `malformed`, `method`, `header` or `private_network`; empty
+// when allowed).
+type CORS struct {
+	// The origins allowed to read responses, as browsers send them:
+	// `scheme://host[:port]`, lower case, no path and no trailing slash, for
+	// example `https://app.example.com` or `http://localhost:5173`.
+	//
+	// `*` allows any origin (it cannot be combined with `allow_credentials`).
+	// `https://*.example.com` allows every subdomain of example.com, at any
+	// depth, but not example.com itself; `http://localhost:*` allows any port.
+	// `null`, `file://` origins and patterns over a public suffix are refused.
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+
+	// Regular expressions (RE2 syntax) for further allowed origins. Each is
+	// matched against the whole serialized origin, as if written between `^`
+	// and `$`. An expression that matches `null` is refused.
+	AllowedOriginRegexps []string `json:"allowed_origin_regexps,omitempty"`
+
+	// The methods a preflight may ask for, or `*` for any. Method names are
+	// case-sensitive, as in browsers: `PATCH` does not allow `patch`. The
+	// six names browsers upper-case (`DELETE`, `GET`, `HEAD`, `OPTIONS`,
+	// `POST`, `PUT`) are upper-cased here too. `GET`, `HEAD` and `POST` are
+	// always allowed and need not be listed.
+	AllowedMethods []string `json:"allowed_methods,omitempty"`
+
+	// The request headers a preflight may ask for, case-insensitive, or `*`
+	// for any header but `Authorization`, which must be listed by name.
+	AllowedHeaders []string `json:"allowed_headers,omitempty"`
+
+	// The response headers that scripts may read, beyond the safelisted
+	// ones (`Cache-Control`, `Content-Language`, `Content-Length`,
+	// `Content-Type`, `Expires`, `Last-Modified`, `Pragma`). `*` exposes all
+	// of them, and cannot be combined with `allow_credentials`.
+	ExposedHeaders []string `json:"exposed_headers,omitempty"`
+
+	// Allow requests with credentials (cookies, HTTP authentication): send
+	// `Access-Control-Allow-Credentials: true` and the request's exact origin.
+	AllowCredentials bool `json:"allow_credentials,omitempty"`
+
+	// How long browsers may cache a successful preflight, in whole seconds,
+	// at most 24h. Browsers cap it further: Chromium at 2h, Safari at 10m.
+	// Absent: no `Access-Control-Max-Age` header (browsers then cache for
+	// 5 seconds). `0`: send `0`, which disables caching. A JSON number is
+	// read as nanoseconds, so write durations as strings, like `"10m"`.
+	MaxAge *caddy.Duration `json:"max_age,omitempty"`
+
+	// Answer Private Network Access preflights (those with
+	// `Access-Control-Request-Private-Network: true`) with
+	// `Access-Control-Allow-Private-Network: true`. Without it, such a
+	// preflight is refused.
+	//
+	// Chrome has put Private Network Access on hold in favour of Local
+	// Network Access, which needs no special header.
+	AllowPrivateNetwork bool `json:"allow_private_network,omitempty"`
+
+	// The status of a successful preflight, from 200 to 299. Default: `204`.
+	PreflightStatus int `json:"preflight_status,omitempty"`
+
+	// Add the CORS headers to an allowed preflight, then hand it on to the
+	// next handler instead of answering it. Refused preflights are still
+	// answered with 403.
+	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
+
+	policy *policy.Policy
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (CORS) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.cors",
+		New: func() caddy.Module { return new(CORS) },
+	}
+}
+
+// Provision checks the configuration and compiles the policy. Every
+// problem is reported at once, each with what to write instead.
+func (c *CORS) Provision(ctx caddy.Context) error {
+	c.logger = ctx.Logger()
+	cfg := c.config()
+	p, err := policy.New(cfg)
+	if err != nil {
+		return err
+	}
+	for _, warning := range cfg.Warnings() {
+		c.logger.Warn(warning)
+	}
+	c.policy = p
+	return nil
+}
+
+// config is the policy as configured, in the terms of package policy.
+func (c *CORS) config() policy.Config {
+	return policy.Config{
+		Origins:              c.AllowedOrigins,
+		OriginRegexps:        c.AllowedOriginRegexps,
+		Methods:              c.AllowedMethods,
+		Headers:              c.AllowedHeaders,
+		Expose:               c.ExposedHeaders,
+		Credentials:          c.AllowCredentials,
+		MaxAge:               (*time.Duration)(c.MaxAge),
+		PrivateNetwork:       c.AllowPrivateNetwork,
+		PreflightStatus:      c.PreflightStatus,
+		PreflightPassthrough: c.PreflightPassthrough,
+	}
+}
+
+// Interface guards
+var _ caddy.Provisioner = (*CORS)(nil)
