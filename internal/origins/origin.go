@@ -103,7 +103,7 @@ func cutHost(s string) (host, port string, ok bool) {
 	if s == "" {
 		return host, "", true
 	}
-	if s[0] != ':' {
+	if s[0] != ':' || len(s) == 1 {
 		return "", "", false
 	}
 	return host, s[1:], true

@@ -165,14 +165,13 @@ func canonicalSpelling(s string, p Pattern) (string, bool) {
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return "", false
 	}
-	host, err := idna.Lookup.ToASCII(strings.ToLower(u.Hostname()))
-	if err != nil {
-		return "", false
-	}
+	host := strings.ToLower(u.Hostname())
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if host = ip.String(); ip.Is6() {
 			host = "[" + host + "]"
 		}
+	} else if host, err = idna.Lookup.ToASCII(host); err != nil {
+		return "", false
 	}
 	o := Origin{Scheme: strings.ToLower(u.Scheme), Host: host, Port: u.Port()}
 	if o.Port == defaultPort(o.Scheme) {

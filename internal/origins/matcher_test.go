@@ -1,0 +1,124 @@
+package origins
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func newTestMatcher(t *testing.T, values []string, exprs ...string) *Matcher {
+	t.Helper()
+	var patterns []Pattern
+	for _, v := range values {
+		p, err := ParsePattern(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		patterns = append(patterns, p)
+	}
+	var regexps []*regexp.Regexp
+	for _, expr := range exprs {
+		re, err := CompileRegexp(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		regexps = append(regexps, re)
+	}
+	return NewMatcher(patterns, regexps)
+}
+
+func TestMatcher(t *testing.T) {
+	m := newTestMatcher(t,
+		[]string{"https://app.example.com", "https://*.example.org", "http://localhost:*", "https://*.example.net:*", "http://*.app.localhost:9200"},
+		`https://[a-z]+\.example\.io`)
+	tests := []struct {
+		origin string
+		want   bool
+	}{
+		{"https://app.example.com", true},
+		{"https://App.example.com", false},      // byte for byte (R12)
+		{"https://app.example.com:443", false},  // browsers leave the default port out
+		{"https://app.example.com/", false},     // trailing slash
+		{"http://app.example.com", false},       // another scheme is another origin
+		{"https://app.example.com:8443", false}, // another port is another origin
+		{"https://example.com", false},
+
+		{"https://a.example.org", true},
+		{"https://a.b.example.org", true}, // deep subdomains too
+		{"https://example.org", false},    // not the apex
+		{"https://evil-example.org", false},
+		{"https://evilexample.org", false},
+		{"https://example.org.evil.com", false},
+		{"https://.example.org", false},
+		{"http://a.example.org", false},
+		{"https://a.example.org:8443", false},
+
+		{"https://a.example.net", true},
+		{"https://a.example.net:8443", true},
+		{"https://example.net:8443", false},
+
+		{"http://localhost", true},
+		{"http://localhost:5173", true},
+		{"https://localhost:5173", false},
+		{"http://localhost.evil.com:5173", false},
+		{"http://sub.localhost:5173", false},
+
+		{"http://a.app.localhost:9200", true},
+		{"http://b.c.app.localhost:9200", true},
+		{"http://app.localhost:9200", false},
+		{"http://evilapp.localhost:9200", false},
+		{"http://a.app.localhost:9201", false},
+
+		{"https://abc.example.io", true},
+		{"https://abc.example.io.evil.com", false}, // anchored
+		{"https://x.abc.example.io", false},
+		{"null", false},
+		{"", false},
+		{"https://app.example.com, https://a.example.org", false},
+	}
+	for _, tt := range tests {
+		if got := m.Allows(tt.origin); got != tt.want {
+			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
+		}
+	}
+}
+
+func TestCompileRegexp(t *testing.T) {
+	if _, err := CompileRegexp(`https://(`); err == nil || !strings.Contains(err.Error(), "does not compile") {
+		t.Errorf("a broken expression: %v", err)
+	}
+	for _, expr := range []string{`.*`, `null`, `[a-z]+`, `https://.*|null`} {
+		if _, err := CompileRegexp(expr); err == nil || !strings.Contains(err.Error(), `matches the origin "null"`) {
+			t.Errorf("CompileRegexp(%q) = %v, want refused for matching null", expr, err)
+		}
+	}
+	re, err := CompileRegexp(`^https://a\.example$`)
+	if err != nil || !re.MatchString("https://a.example") {
+		t.Errorf("an expression already anchored still works: %v", err)
+	}
+}
+
+// With ten thousand exact origins, or as many subdomain patterns, the
+// answer stays a handful of map lookups; this test only checks that the
+// answers are right at that size (benchmarks measure the cost).
+func TestMatcherManyOrigins(t *testing.T) {
+	var values []string
+	for i := range 10000 {
+		values = append(values, fmt.Sprintf("https://app%d.example.com", i), fmt.Sprintf("https://*.tenant%d.example.com", i))
+	}
+	m := newTestMatcher(t, values)
+	for _, tt := range []struct {
+		origin string
+		want   bool
+	}{
+		{"https://app9999.example.com", true},
+		{"https://app10000.example.com", false},
+		{"https://x.tenant42.example.com", true},
+		{"https://tenant42.example.com", false},
+	} {
+		if got := m.Allows(tt.origin); got != tt.want {
+			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
+		}
+	}
+}

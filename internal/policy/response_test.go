@@ -1,0 +1,99 @@
+package policy
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+func TestApplyOwnsTheManagedHeaders(t *testing.T) {
+	r := Response{AllowOrigin: "https://app.example.com", AllowCredentials: "true", ExposeHeaders: "X-Mine", Vary: "Origin"}
+	// What a reverse_proxy upstream adds after the eager Apply.
+	h := http.Header{
+		"Access-Control-Allow-Origin":      {"https://app.example.com", "*"},
+		"Access-Control-Allow-Credentials": {"true", "true"},
+		"Access-Control-Expose-Headers":    {"X-Up"},
+		"Access-Control-Allow-Methods":     {"GET, PUT"},
+		"Access-Control-Max-Age":           {"86400"},
+		"Vary":                             {"Origin", "Accept", "origin"},
+		"Content-Type":                     {"text/plain"},
+	}
+	r.Apply(h)
+	want := http.Header{
+		"Access-Control-Allow-Origin":      {"https://app.example.com"},
+		"Access-Control-Allow-Credentials": {"true"},
+		"Access-Control-Expose-Headers":    {"X-Mine"},
+		"Vary":                             {"Origin, Accept"},
+		"Content-Type":                     {"text/plain"},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("got  %v\nwant %v", h, want)
+	}
+}
+
+func TestApplyMergesVary(t *testing.T) {
+	tests := []struct {
+		name string
+		vary string
+		have []string
+		want []string
+	}{
+		{"no Vary yet", "Origin", nil, []string{"Origin"}},
+		{"others' tokens are kept", "Origin", []string{"Accept-Encoding"}, []string{"Accept-Encoding", "Origin"}},
+		{"a token already there is not added", "Origin", []string{"Accept-Encoding, origin"}, []string{"Accept-Encoding, origin"}},
+		{"a duplicate from elsewhere is folded", "Origin", []string{"Origin", "Accept-Encoding", "Origin"}, []string{"Origin, Accept-Encoding"}},
+		{"preflight tokens", preflightVary, []string{"Accept-Encoding"},
+			[]string{"Accept-Encoding", "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"}},
+		{"no tokens of ours leaves Vary alone", "", []string{"Accept", "Accept"}, []string{"Accept", "Accept"}},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.have != nil {
+			h["Vary"] = tt.have
+		}
+		r := Response{Vary: tt.vary}
+		r.Apply(h)
+		if !reflect.DeepEqual(h["Vary"], tt.want) {
+			t.Errorf("%s: Vary = %q, want %q", tt.name, h["Vary"], tt.want)
+		}
+	}
+}
+
+// Applying again at commit time, when nothing changed in between, must be
+// free: it runs on every response.
+func TestApplyAgainCostsNothing(t *testing.T) {
+	r := Response{AllowOrigin: "https://app.example.com", AllowCredentials: "true", ExposeHeaders: "X-Mine", Vary: "Origin"}
+	h := http.Header{"Vary": {"Accept-Encoding"}}
+	r.Apply(h)
+	if allocs := testing.AllocsPerRun(100, func() { r.Apply(h) }); allocs != 0 {
+		t.Errorf("re-applying allocates %v times, want 0", allocs)
+	}
+}
+
+// rs/cors#198: a header value slice shared between responses lets one
+// handler's edit leak into every later response.
+func TestApplySharesNoValueSliceBetweenResponses(t *testing.T) {
+	p := mustNew(t, Config{Origins: []string{"https://app.example.com"}, Credentials: true, Expose: []string{"X-Mine"}})
+	first := http.Header{}
+	r, _ := p.Actual(http.Header{"Origin": {"https://app.example.com"}})
+	r.Apply(first)
+	first["Access-Control-Allow-Credentials"][0] = "mutated"
+	first["Access-Control-Expose-Headers"] = append(first["Access-Control-Expose-Headers"], "X-Appended")
+	first["Vary"][0] = "mutated"
+
+	second := http.Header{}
+	r, _ = p.Actual(http.Header{"Origin": {"https://app.example.com"}})
+	r.Apply(second)
+	want := http.Header{
+		"Access-Control-Allow-Origin":      {"https://app.example.com"},
+		"Access-Control-Allow-Credentials": {"true"},
+		"Access-Control-Expose-Headers":    {"X-Mine"},
+		"Vary":                             {"Origin"},
+	}
+	if !reflect.DeepEqual(second, want) {
+		t.Errorf("second response %v, want %v", second, want)
+	}
+	if got := first["Access-Control-Allow-Origin"]; len(got) != 1 || got[0] != "https://app.example.com" {
+		t.Errorf("appending to one header changed another: %q", got)
+	}
+}
