@@ -1,0 +1,346 @@
+package cors
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+const app = "https://app.example.com"
+
+// provision loads the handler from its JSON configuration the way Caddy
+// does: strict decoding, then Provision.
+func provision(t *testing.T, config string) *CORS {
+	t.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: t.Context()})
+	t.Cleanup(cancel)
+	module, err := ctx.LoadModuleByID("http.handlers.cors", json.RawMessage(config))
+	if err != nil {
+		t.Fatalf("loading %s: %v", config, err)
+	}
+	return module.(*CORS)
+}
+
+// served is the handler behind a real loopback HTTP server, in front of next.
+type served struct {
+	url          string
+	nextCalls    int
+	placeholders map[string]string
+}
+
+func serve(t *testing.T, c *CORS, next caddyhttp.HandlerFunc) *served {
+	t.Helper()
+	s := &served{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		repl := caddy.NewReplacer()
+		r = caddyhttp.PrepareRequest(r, repl, w, &caddyhttp.Server{})
+		counted := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			s.nextCalls++
+			return next(w, r)
+		})
+		err := c.ServeHTTP(w, r, counted)
+		s.placeholders = map[string]string{}
+		for _, key := range []string{placeholderAllowed, placeholderReason} {
+			v, _ := repl.GetString(key)
+			s.placeholders[key] = v
+		}
+		// Caddy's error path: the status is written with the server's own
+		// writer, bypassing every middleware wrapper.
+		var handlerErr caddyhttp.HandlerError
+		if errors.As(err, &handlerErr) {
+			w.WriteHeader(handlerErr.StatusCode)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	s.url = srv.URL
+	return s
+}
+
+func (s *served) do(t *testing.T, method string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+"/api", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func respondOK(w http.ResponseWriter, r *http.Request) error {
+	_, err := io.WriteString(w, "ok")
+	return err
+}
+
+// assertHeader checks that name has exactly one field line, want; an empty
+// want means no field line at all.
+func assertHeader(t *testing.T, h http.Header, name, want string) {
+	t.Helper()
+	got := h.Values(name)
+	switch {
+	case want == "" && len(got) != 0:
+		t.Errorf("%s: %q, want none", name, got)
+	case want != "" && (len(got) != 1 || got[0] != want):
+		t.Errorf("%s: %q, want exactly %q", name, got, want)
+	}
+}
+
+func preflightHeader(origin, method, requestHeaders string) http.Header {
+	h := http.Header{"Origin": {origin}, "Access-Control-Request-Method": {method}}
+	if requestHeaders != "" {
+		h.Set("Access-Control-Request-Headers", requestHeaders)
+	}
+	return h
+}
+
+func TestPreflightIsAnsweredWithoutTheNextHandler(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["`+app+`"],"allowed_methods":["PUT"],"allowed_headers":["Authorization"],"allow_credentials":true,"max_age":"10m"}`),
+		func(w http.ResponseWriter, r *http.Request) error {
+			return caddyhttp.Error(http.StatusUnauthorized, errors.New("auth would refuse a preflight"))
+		})
+	resp, body := s.do(t, "OPTIONS", preflightHeader(app, "PUT", "authorization"))
+	if resp.StatusCode != http.StatusNoContent || s.nextCalls != 0 || body != "" {
+		t.Fatalf("status %d, next called %d times, body %q; want 204 without next", resp.StatusCode, s.nextCalls, body)
+	}
+	assertHeader(t, resp.Header, "Access-Control-Allow-Origin", app)
+	assertHeader(t, resp.Header, "Access-Control-Allow-Credentials", "true")
+	assertHeader(t, resp.Header, "Access-Control-Allow-Methods", "PUT")
+	assertHeader(t, resp.Header, "Access-Control-Allow-Headers", "authorization")
+	assertHeader(t, resp.Header, "Access-Control-Max-Age", "600")
+	assertHeader(t, resp.Header, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+	if s.placeholders[placeholderAllowed] != "true" || s.placeholders[placeholderReason] != "" {
+		t.Errorf("placeholders %v", s.placeholders)
+	}
+}
+
+func TestPreflightStatusAndPassthrough(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["*"],"preflight_status":200}`), respondOK)
+	if resp, _ := s.do(t, "OPTIONS", preflightHeader(app, "GET", "")); resp.StatusCode != 200 || s.nextCalls != 0 {
+		t.Errorf("preflight_status 200: got %d, next called %d times", resp.StatusCode, s.nextCalls)
+	}
+
+	s = serve(t, provision(t, `{"allowed_origins":["`+app+`"],"allowed_methods":["PUT"],"preflight_passthrough":true}`),
+		func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", "GET, PUT")
+			w.WriteHeader(http.StatusOK)
+			return nil
+		})
+	resp, _ := s.do(t, "OPTIONS", preflightHeader(app, "PUT", ""))
+	if resp.StatusCode != 200 || s.nextCalls != 1 || resp.Header.Get("Allow") != "GET, PUT" {
+		t.Errorf("passthrough: status %d, next called %d times, Allow %q", resp.StatusCode, s.nextCalls, resp.Header.Get("Allow"))
+	}
+	assertHeader(t, resp.Header, "Access-Control-Allow-Origin", app)
+	assertHeader(t, resp.Header, "Access-Control-Allow-Methods", "PUT")
+
+	resp, body := s.do(t, "OPTIONS", preflightHeader(app, "DELETE", ""))
+	if resp.StatusCode != http.StatusForbidden || s.nextCalls != 1 {
+		t.Errorf("passthrough of a refused preflight: status %d, body %q, next called %d times; want 403 without next", resp.StatusCode, body, s.nextCalls)
+	}
+}
+
+func TestRejectedPreflightExplainsItself(t *testing.T) {
+	c := provision(t, `{"allowed_origins":["`+app+`"],"allowed_methods":["PUT"],"allowed_headers":["X-Request-Id"]}`)
+	core, logs := observer.New(zapcore.DebugLevel)
+	c.logger = zap.New(core)
+	s := serve(t, c, respondOK)
+
+	tests := []struct {
+		name   string
+		header http.Header
+		body   string
+		reason string
+	}{
+		{"origin", preflightHeader("https://evil.example", "PUT", ""), `CORS preflight rejected: origin "https://evil.example" is not allowed`, "origin"},
+		{"method", preflightHeader(app, "PURGE", ""), `CORS preflight rejected: method "PURGE" is not allowed`, "method"},
+		{"header", preflightHeader(app, "PUT", "x-request-id,x-debug"), `CORS preflight rejected: header "x-debug" is not allowed`, "header"},
+		{"hostile value is cut and made printable", preflightHeader(app, "PUT", "x-"+strings.Repeat("\xff", 80)), `CORS preflight rejected: header "x-` + strings.Repeat("?", 62) + `..." is not a valid header name`, "header"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.TakeAll()
+			resp, body := s.do(t, "OPTIONS", tt.header)
+			if resp.StatusCode != http.StatusForbidden || body != tt.body+"\n" || s.nextCalls != 0 {
+				t.Errorf("got %d %q (next called %d times), want 403 %q", resp.StatusCode, body, s.nextCalls, tt.body)
+			}
+			for name := range resp.Header {
+				if strings.HasPrefix(name, "Access-Control-") {
+					t.Errorf("a refused preflight carries %s", name)
+				}
+			}
+			assertHeader(t, resp.Header, "Content-Type", "text/plain; charset=utf-8")
+			assertHeader(t, resp.Header, "X-Content-Type-Options", "nosniff")
+			assertHeader(t, resp.Header, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+			if s.placeholders[placeholderAllowed] != "false" || s.placeholders[placeholderReason] != tt.reason {
+				t.Errorf("placeholders %v", s.placeholders)
+			}
+			entries := logs.FilterMessage("CORS preflight rejected").AllUntimed()
+			if len(entries) != 1 || entries[0].Level != zapcore.InfoLevel {
+				t.Fatalf("want one info line, got %v", entries)
+			}
+			fields := entries[0].ContextMap()
+			if fields["reason"] != tt.reason || fields["path"] != "/api" || fields["method"] != "OPTIONS" || fields["origin"] == nil {
+				t.Errorf("log fields %v", fields)
+			}
+		})
+	}
+}
+
+// An upstream that sends its own CORS headers adds them (reverse_proxy
+// copies with Add) after ours were set: the committed response must still
+// carry exactly the policy's.
+func TestCommittedResponseCarriesExactlyThePolicysHeaders(t *testing.T) {
+	upstreamHeaders := func(w http.ResponseWriter) {
+		h := w.Header()
+		h.Add("Access-Control-Allow-Origin", "*")
+		h.Add("Access-Control-Allow-Credentials", "true")
+		h.Add("Access-Control-Expose-Headers", "X-Up")
+		h.Add("Vary", "Accept")
+		h.Add("Vary", "Origin")
+	}
+	commits := map[string]caddyhttp.HandlerFunc{
+		"WriteHeader": func(w http.ResponseWriter, r *http.Request) error {
+			upstreamHeaders(w)
+			w.WriteHeader(http.StatusCreated)
+			return nil
+		},
+		"Write": func(w http.ResponseWriter, r *http.Request) error {
+			upstreamHeaders(w)
+			_, err := w.Write([]byte("body"))
+			return err
+		},
+		"ReadFrom": func(w http.ResponseWriter, r *http.Request) error {
+			upstreamHeaders(w)
+			// A reader that is not an io.WriterTo makes io.Copy use the
+			// writer's ReadFrom, which commits without WriteHeader.
+			_, err := io.Copy(w, struct{ io.Reader }{strings.NewReader("body")})
+			return err
+		},
+		"Flush": func(w http.ResponseWriter, r *http.Request) error {
+			upstreamHeaders(w)
+			return http.NewResponseController(w).Flush()
+		},
+		"103 Early Hints, then 200": func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Link", "</app.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			upstreamHeaders(w)
+			w.WriteHeader(http.StatusOK)
+			return nil
+		},
+	}
+	c := provision(t, `{"allowed_origins":["`+app+`"],"allow_credentials":true,"exposed_headers":["X-Mine"]}`)
+	for name, next := range commits {
+		t.Run(name, func(t *testing.T) {
+			s := serve(t, c, next)
+			resp, _ := s.do(t, "GET", http.Header{"Origin": {app}})
+			assertHeader(t, resp.Header, "Access-Control-Allow-Origin", app)
+			assertHeader(t, resp.Header, "Access-Control-Allow-Credentials", "true")
+			assertHeader(t, resp.Header, "Access-Control-Expose-Headers", "X-Mine")
+			assertHeader(t, resp.Header, "Vary", "Origin, Accept")
+
+			resp, _ = s.do(t, "GET", http.Header{"Origin": {"https://evil.example"}})
+			for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Expose-Headers"} {
+				assertHeader(t, resp.Header, h, "")
+			}
+			assertHeader(t, resp.Header, "Vary", "Origin, Accept")
+
+			resp, _ = s.do(t, "GET", http.Header{})
+			assertHeader(t, resp.Header, "Access-Control-Allow-Origin", "")
+			assertHeader(t, resp.Header, "Vary", "Origin, Accept")
+		})
+	}
+}
+
+// Caddy writes error responses with its own writer, past every wrapper:
+// the headers set before the next handler ran are all they get.
+func TestErrorResponsesKeepTheCORSHeaders(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["`+app+`"],"allow_credentials":true}`),
+		func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Www-Authenticate", `Basic realm="restricted"`)
+			return caddyhttp.Error(http.StatusUnauthorized, errors.New("no credentials"))
+		})
+	resp, _ := s.do(t, "GET", http.Header{"Origin": {app}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	assertHeader(t, resp.Header, "Access-Control-Allow-Origin", app)
+	assertHeader(t, resp.Header, "Access-Control-Allow-Credentials", "true")
+	assertHeader(t, resp.Header, "Vary", "Origin")
+}
+
+func TestRefusedCORSRequestStillReachesTheNextHandler(t *testing.T) {
+	c := provision(t, `{"allowed_origins":["`+app+`"]}`)
+	core, logs := observer.New(zapcore.DebugLevel)
+	c.logger = zap.New(core)
+	s := serve(t, c, respondOK)
+	resp, body := s.do(t, "POST", http.Header{"Origin": {"https://evil.example"}})
+	if resp.StatusCode != 200 || body != "ok" || s.nextCalls != 1 {
+		t.Errorf("got %d %q, next called %d times", resp.StatusCode, body, s.nextCalls)
+	}
+	if s.placeholders[placeholderAllowed] != "false" || s.placeholders[placeholderReason] != "origin" {
+		t.Errorf("placeholders %v", s.placeholders)
+	}
+	entries := logs.FilterMessage("CORS request rejected").AllUntimed()
+	if len(entries) != 1 || entries[0].Level != zapcore.DebugLevel {
+		t.Errorf("want one debug line, got %v", entries)
+	}
+
+	s.do(t, "GET", http.Header{})
+	if s.placeholders[placeholderAllowed] != "" || s.placeholders[placeholderReason] != "" {
+		t.Errorf("non-CORS placeholders %v", s.placeholders)
+	}
+}
+
+func TestAnyOriginAnswersStarToEveryone(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["*"],"exposed_headers":["X-Total"]}`), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Add("Access-Control-Allow-Origin", "https://upstream.example")
+		return respondOK(w, r)
+	})
+	for _, h := range []http.Header{{"Origin": {"https://whoever.example"}}, {"Origin": {"null"}}, {}} {
+		resp, _ := s.do(t, "GET", h)
+		assertHeader(t, resp.Header, "Access-Control-Allow-Origin", "*")
+		assertHeader(t, resp.Header, "Access-Control-Expose-Headers", "X-Total")
+		assertHeader(t, resp.Header, "Vary", "")
+	}
+}
+
+// The response writer must not hide what http.ResponseController reaches
+// through it: streaming handlers and WebSocket proxies depend on it.
+func TestResponseWriterKeepsResponseControllerWorking(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["`+app+`"]}`), func(w http.ResponseWriter, r *http.Request) error {
+		rc := http.NewResponseController(w)
+		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			return err
+		}
+		if err := rc.EnableFullDuplex(); err != nil {
+			return err
+		}
+		conn, buf, err := rc.Hijack()
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
+		return buf.Flush()
+	})
+	resp, body := s.do(t, "GET", http.Header{"Origin": {app}})
+	if resp.StatusCode != 200 || body != "hijacked" {
+		t.Errorf("got %d %q", resp.StatusCode, body)
+	}
+}
