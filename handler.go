@@ -20,6 +20,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	switch policy.Classify(r.Method, r.Header) {
 	case policy.Preflight:
 		response, rejection := c.policy.Preflight(r.Header)
+		countRequest(policy.Preflight, rejection)
 		setPlaceholders(repl, rejection)
 		if rejection != nil {
 			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, rejection)
@@ -36,6 +37,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	case policy.Actual:
 		response, rejection := c.policy.Actual(r.Header)
+		countRequest(policy.Actual, rejection)
 		setPlaceholders(repl, rejection)
 		if rejection != nil {
 			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, rejection)

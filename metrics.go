@@ -1,0 +1,68 @@
+package cors
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/caddy-cors/cors/internal/policy"
+)
+
+// requestsTotal counts CORS requests by kind, result and reason. It is
+// package-level, so that the counts survive configuration reloads and every
+// cors handler of a configuration counts into the same series; it is
+// registered again in each new configuration's registry by Provision.
+// No label comes from the request: the reasons are a fixed set.
+var requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Namespace: "caddy",
+	Subsystem: "http",
+	Name:      "cors_requests_total",
+	Help:      "CORS requests handled by the cors module, by kind (preflight, actual), result (allowed, rejected) and reason of a rejection.",
+}, []string{"kind", "result", "reason"})
+
+// outcomes are the reasons a request can end with, allowed first.
+var outcomes = [...]policy.Reason{"", policy.ReasonOrigin, policy.ReasonMalformed,
+	policy.ReasonMethod, policy.ReasonHeader, policy.ReasonPrivateNetwork}
+
+// requestCounters holds every series, resolved once, so that counting a
+// request is an atomic add with no label lookup or allocation.
+var requestCounters = func() (counters [2][len(outcomes)]prometheus.Counter) {
+	for k, kind := range [...]string{"preflight", "actual"} {
+		for o, reason := range outcomes {
+			result := "rejected"
+			if reason == "" {
+				result = "allowed"
+			}
+			counters[k][o] = requestsTotal.WithLabelValues(kind, result, string(reason))
+		}
+	}
+	return counters
+}()
+
+// registerMetrics adds the collector to a configuration's registry; the
+// same collector is already there when several cors handlers exist.
+func registerMetrics(registry *prometheus.Registry) error {
+	err := registry.Register(requestsTotal)
+	if already := (prometheus.AlreadyRegisteredError{}); errors.As(err, &already) {
+		return nil
+	}
+	return err
+}
+
+// countRequest counts one preflight or actual request; a nil rejection is
+// an allowed request.
+func countRequest(kind policy.Kind, rejection *policy.Rejection) {
+	k := 1
+	if kind == policy.Preflight {
+		k = 0
+	}
+	o := 0
+	if rejection != nil {
+		for i, reason := range outcomes {
+			if reason == rejection.Reason {
+				o = i
+			}
+		}
+	}
+	requestCounters[k][o].Inc()
+}
