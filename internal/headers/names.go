@@ -55,7 +55,7 @@ func CheckRequestHeaderName(name string) error {
 	lower := strings.ToLower(name)
 	switch {
 	case !IsToken(name):
-		return fmt.Errorf("header %q is not a valid header name", name)
+		return fmt.Errorf("header %q is not a valid header name%s", name, ListHint(name))
 	case forbiddenRequestHeaders[lower], strings.HasPrefix(lower, "proxy-"), strings.HasPrefix(lower, "sec-"):
 		return fmt.Errorf("header %q is a forbidden request header: browsers set it themselves and never ask to send it, so remove it", name)
 	case strings.HasPrefix(lower, "access-control-"):
@@ -69,9 +69,21 @@ func CheckRequestHeaderName(name string) error {
 func CheckResponseHeaderName(name string) error {
 	switch lower := strings.ToLower(name); {
 	case !IsToken(name):
-		return fmt.Errorf("expose header %q is not a valid header name", name)
+		return fmt.Errorf("expose header %q is not a valid header name%s", name, ListHint(name))
 	case lower == "set-cookie", lower == "set-cookie2":
 		return fmt.Errorf("expose header %q can never be read by scripts, whatever the server says (Fetch: forbidden response-header name): remove it", name)
 	}
 	return nil
+}
+
+// ListHint says how to fix the usual reasons a configured name is not a
+// token: several names in one value, or a name copied with its colon.
+func ListHint(value string) string {
+	switch {
+	case strings.ContainsAny(value, ", "):
+		return ": give one name per value, separated by spaces in a Caddyfile or as separate JSON strings"
+	case strings.HasSuffix(value, ":"):
+		return ": write the name without the colon"
+	}
+	return ""
 }

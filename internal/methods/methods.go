@@ -33,7 +33,7 @@ func IsSafelisted(method string) bool {
 // lets a script use (Fetch: forbidden method, R25).
 func Check(method string) error {
 	if !headers.IsToken(method) {
-		return fmt.Errorf("method %q is not a valid method name", method)
+		return fmt.Errorf("method %q is not a valid method name%s", method, headers.ListHint(method))
 	}
 	switch strings.ToUpper(method) {
 	case "CONNECT", "TRACE", "TRACK":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/idna"
@@ -55,7 +56,10 @@ func ParsePattern(s string) (Pattern, error) {
 	case strings.HasPrefix(lower, "file:"):
 		return Pattern{}, fmt.Errorf("origin %q cannot be allowed: browsers send file: pages as the origin \"null\", which any site can produce; serve the page over http://localhost instead", s)
 	case !strings.Contains(s, "://"):
-		return Pattern{}, fmt.Errorf("origin %q has no scheme: write it as a browser sends it, for example %q", s, "https://"+strings.TrimSuffix(lower, "/"))
+		if fix := "https://" + strings.TrimSuffix(lower, "/"); validPattern(fix) {
+			return Pattern{}, fmt.Errorf("origin %q has no scheme: write it as a browser sends it, for example %q", s, fix)
+		}
+		return Pattern{}, fmt.Errorf("origin %q has no scheme: write scheme://host[:port], for example https://app.example.com", s)
 	}
 
 	scheme, rest, _ := strings.Cut(s, "://")
@@ -147,7 +151,7 @@ func notAnOrigin(s string, p Pattern) error {
 	default:
 		why = "is not an origin as browsers send it"
 	}
-	if fix, ok := canonicalSpelling(s, p); ok && fix != s {
+	if fix, ok := canonicalSpelling(s, p); ok {
 		if why == "is not an origin as browsers send it" {
 			why = "is not spelt as browsers send it"
 		}
@@ -174,11 +178,18 @@ func canonicalSpelling(s string, p Pattern) (string, bool) {
 		return "", false
 	}
 	o := Origin{Scheme: strings.ToLower(u.Scheme), Host: host, Port: u.Port()}
+	if n, err := strconv.Atoi(o.Port); err == nil {
+		o.Port = strconv.Itoa(n) // no leading zeros
+	}
 	if o.Port == defaultPort(o.Scheme) {
 		o.Port = ""
 	}
-	if _, ok := Parse(o.String()); !ok {
-		return "", false
-	}
-	return Pattern{Origin: o, Subdomains: p.Subdomains, AnyPort: p.AnyPort && o.Port == ""}.String(), true
+	fix := Pattern{Origin: o, Subdomains: p.Subdomains, AnyPort: p.AnyPort && o.Port == ""}.String()
+	// fix == s would recurse: s is being refused.
+	return fix, fix != s && validPattern(fix)
+}
+
+func validPattern(s string) bool {
+	_, err := ParsePattern(s)
+	return err == nil
 }

@@ -42,6 +42,8 @@ func TestParsePatternRefusesWithTheFix(t *testing.T) {
 		{"https://user@example.com", []string{"has user info", `write "https://example.com"`}},
 		{"https://example.com:443", []string{"default port 443", `write "https://example.com"`}},
 		{"http://example.com:80", []string{"default port 80", `write "http://example.com"`}},
+		{"https://example.com:0443", []string{`write "https://example.com"`}},
+		{"*.com", []string{"no scheme", "for example https://app.example.com"}},
 		{"https://App.Example.com", []string{"not lower case", `write "https://app.example.com"`}},
 		{"HTTPS://*.Example.com", []string{"not lower case", `write "https://*.example.com"`}},
 		{"https://bücher.example", []string{"Punycode", `write "https://xn--bcher-kva.example"`}},

@@ -77,15 +77,28 @@ func CheckExpose(name string) error {
 func CheckMaxAge(d time.Duration) error {
 	switch {
 	case d < 0:
-		return fmt.Errorf("max_age %s is negative: use 0 to tell browsers not to cache preflights", d)
-	case d%time.Second != 0 && d < time.Second:
-		return fmt.Errorf("max_age %s is not a whole number of seconds (Access-Control-Max-Age counts seconds); in JSON a bare number counts nanoseconds, so for %d seconds write \"%ds\"", d, d.Nanoseconds(), d.Nanoseconds())
+		return fmt.Errorf("max_age %s is negative: use 0 to tell browsers not to cache preflights", formatDuration(d))
+	case d > 0 && d < time.Second && d <= 24*60*60:
+		// Most likely a bare JSON number, which caddy.Duration reads as nanoseconds.
+		return fmt.Errorf("max_age %s is less than a second (Access-Control-Max-Age counts whole seconds); a bare number in JSON counts nanoseconds, so for %d seconds write \"%ds\"", d, d.Nanoseconds(), d.Nanoseconds())
 	case d%time.Second != 0:
-		return fmt.Errorf("max_age %s is not a whole number of seconds (Access-Control-Max-Age counts seconds): write %s", d, d.Round(time.Second))
+		return fmt.Errorf("max_age %s is not a whole number of seconds (Access-Control-Max-Age counts seconds): write %s", d, formatDuration(max(d.Round(time.Second), time.Second)))
 	case d > 24*time.Hour:
-		return fmt.Errorf("max_age %s is more than 24h, longer than any browser keeps a preflight (Chromium 2h, Firefox 24h, Safari 10m): use at most 2h", d)
+		return fmt.Errorf("max_age %s is more than 24h, longer than any browser keeps a preflight (Chromium 2h, Firefox 24h, Safari 10m): use at most 2h", formatDuration(d))
 	}
 	return nil
+}
+
+// formatDuration writes d without Go's trailing zero units: 3h, not 3h0m0s.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // CheckPreflightStatus checks the status of successful preflights: browsers
@@ -107,13 +120,13 @@ func (c Config) CheckCombination() error {
 	var errs []error
 	for _, o := range c.Origins {
 		if o == "*" {
-			errs = append(errs, errors.New("origins * cannot be combined with credentials: browsers refuse Access-Control-Allow-Origin: * on credentialed requests, and reflecting any origin with credentials would let every site read your users' data; list the exact origins of your frontends"))
+			errs = append(errs, errors.New("origins * cannot be combined with credentials (in JSON, allowed_origins [\"*\"] with allow_credentials): browsers refuse Access-Control-Allow-Origin: * on credentialed requests, and reflecting any origin with credentials would let every site read your users' data; list the exact origins of your frontends"))
 			break
 		}
 	}
 	for _, name := range c.Expose {
 		if name == "*" {
-			errs = append(errs, errors.New("expose * cannot be combined with credentials: on credentialed requests browsers read * as a header literally named \"*\"; list the response headers to expose"))
+			errs = append(errs, errors.New("expose * cannot be combined with credentials (in JSON, exposed_headers [\"*\"] with allow_credentials): on credentialed requests browsers read * as a header literally named \"*\"; list the response headers to expose"))
 			break
 		}
 	}
@@ -150,7 +163,7 @@ func (c Config) Warnings() []string {
 		warnings = append(warnings, "origins * allows every origin: the other origins listed make no difference")
 	}
 	if c.MaxAge != nil && *c.MaxAge > 2*time.Hour {
-		warnings = append(warnings, fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", *c.MaxAge))
+		warnings = append(warnings, fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", formatDuration(*c.MaxAge)))
 	}
 	if c.PrivateNetwork {
 		warnings = append(warnings, "private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access (a permission prompt using ordinary CORS headers); Firefox and Safari send neither")

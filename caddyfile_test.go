@@ -1,0 +1,545 @@
+package cors
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// errorLine finds the file and line that the dispenser appends to an error
+// (d.Errf, d.ArgErr, d.WrapErr): ", at Caddyfile:7".
+var errorLine = regexp.MustCompile(`, at (\w+):(\d+)`)
+
+// assertErrorAt fails unless err names file:line and contains every one of
+// want.
+func assertErrorAt(t *testing.T, err error, file string, line int, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one at %s:%d containing %q", file, line, want)
+	}
+	m := errorLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		t.Errorf("error does not name a file and line:\n%v", err)
+	} else if m[1] != file || m[2] != strconv.Itoa(line) {
+		t.Errorf("error names %s:%s, want %s:%d:\n%v", m[1], m[2], file, line, err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not contain %q:\n%v", w, err)
+		}
+	}
+}
+
+// TestCaddyfileAdapt runs each testdata/*.caddyfiletest: a Caddyfile, a
+// line "----------", then either the JSON it adapts to (tab-indented, as
+// caddytest.CompareAdapt prints it) or, when that part does not start with
+// "{", the error it gives: one line "Caddyfile:N" with the line the error
+// must name, and lines that the error must each contain.
+func TestCaddyfileAdapt(t *testing.T) {
+	// Caddy substitutes {$CORS_ORIGINS} before tokenizing, so a
+	// space-separated list becomes several origins (env_origins).
+	t.Setenv("CORS_ORIGINS", "https://a.example.com https://b.example.com")
+
+	files, err := filepath.Glob("testdata/*.caddyfiletest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no testdata/*.caddyfiletest files")
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".caddyfiletest")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			input, expected, ok := strings.Cut(strings.ReplaceAll(string(data), "\r\n", "\n"), "----------")
+			if !ok {
+				t.Fatalf("%s has no ---------- line", file)
+			}
+			input, expected = strings.TrimSpace(input)+"\n", strings.TrimSpace(expected)
+
+			if strings.HasPrefix(expected, "{") {
+				if !caddytest.CompareAdapt(t, file, input, "caddyfile", expected) {
+					t.Errorf("%s does not adapt to the expected JSON (diff above)", file)
+				}
+				assertCORSHandlersLoad(t, expected)
+				return
+			}
+
+			line := 0
+			var want []string
+			for _, w := range strings.Split(expected, "\n") {
+				if n, ok := strings.CutPrefix(w, "Caddyfile:"); ok {
+					line, _ = strconv.Atoi(n)
+					continue
+				}
+				want = append(want, w)
+			}
+			if line == 0 {
+				t.Fatalf("%s expects an error but names no line \"Caddyfile:N\"", file)
+			}
+			_, _, err = caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+			assertErrorAt(t, err, "Caddyfile", line, want...)
+		})
+	}
+}
+
+// assertCORSHandlersLoad provisions every cors handler of an adapted
+// config: what the Caddyfile adapter writes, Caddy must accept.
+func assertCORSHandlersLoad(t *testing.T, adapted string) {
+	t.Helper()
+	var config any
+	if err := json.Unmarshal([]byte(adapted), &config); err != nil {
+		t.Fatalf("expected JSON does not parse: %v", err)
+	}
+	var handlers []map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["handler"] == "cors" {
+				handlers = append(handlers, v)
+			}
+			for _, child := range v {
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	walk(config)
+	if len(handlers) == 0 {
+		t.Fatal("adapted config has no cors handler")
+	}
+	for _, h := range handlers {
+		delete(h, "handler")
+		raw, err := json.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadCORS(t, string(raw)); err != nil {
+			t.Errorf("adapted handler %s does not load: %v", raw, err)
+		}
+	}
+}
+
+// TestCaddyfileRejectsInvalidPolicy proves that every load-time error is
+// found while the Caddyfile is read, so it names the line of the offending
+// value. Each case is the body of a cors block; line 3 is its first line:
+//
+//	1 example.com {
+//	2 	cors {
+//	3 		<block[0]>
+func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		block []string
+		line  int
+		want  []string
+	}{
+		// Origins
+		{
+			name:  "any origin with credentials names the credentials line",
+			block: []string{"origins *", "credentials"},
+			line:  4,
+			want:  []string{"origins * cannot be combined with credentials", "list the exact origins"},
+		},
+		{
+			name:  "any origin after credentials names the origins line",
+			block: []string{"credentials", "origins https://app.example.com", "origins *"},
+			line:  5,
+			want:  []string{"origins * cannot be combined with credentials"},
+		},
+		{
+			name:  "expose * with credentials is refused",
+			block: []string{"origins https://app.example.com", "expose *", "credentials"},
+			line:  5,
+			want:  []string{"expose * cannot be combined with credentials", "list the response headers"},
+		},
+		{
+			name:  "null origin is refused",
+			block: []string{"origins null"},
+			line:  3,
+			want:  []string{`origin "null" cannot be allowed`, "remove it"},
+		},
+		{
+			name:  "file origin is refused",
+			block: []string{"origins file:///home/me/index.html"},
+			line:  3,
+			want:  []string{`origin "file:///home/me/index.html" cannot be allowed`, "http://localhost"},
+		},
+		{
+			name:  "origin with a path is refused with the canonical origin",
+			block: []string{"origins https://app.example.com/api"},
+			line:  3,
+			want:  []string{"has a path", `write "https://app.example.com"`},
+		},
+		{
+			name:  "origin with a trailing slash is refused with the canonical origin",
+			block: []string{"origins https://app.example.com/"},
+			line:  3,
+			want:  []string{"ends with a slash", `write "https://app.example.com"`},
+		},
+		{
+			name:  "origin with a query is refused with the canonical origin",
+			block: []string{"origins https://app.example.com?x=1"},
+			line:  3,
+			want:  []string{"has a query", `write "https://app.example.com"`},
+		},
+		{
+			name:  "origin with a fragment is refused with the canonical origin",
+			block: []string{`origins "https://app.example.com#top"`},
+			line:  3,
+			want:  []string{"has a fragment", `write "https://app.example.com"`},
+		},
+		{
+			name:  "origin with user info is refused with the canonical origin",
+			block: []string{"origins https://user@app.example.com"},
+			line:  3,
+			want:  []string{"has user info", `write "https://app.example.com"`},
+		},
+		{
+			name:  "origin with the default port is refused without the port",
+			block: []string{"origins https://example.com:443"},
+			line:  3,
+			want:  []string{"has the default port 443", `write "https://example.com"`},
+		},
+		{
+			name:  "upper-case origin is refused with its lower-case spelling",
+			block: []string{"origins https://App.Example.com"},
+			line:  3,
+			want:  []string{"is not lower case", `write "https://app.example.com"`},
+		},
+		{
+			name:  "non-punycode host is refused with its punycode spelling",
+			block: []string{"origins https://bücher.example"},
+			line:  3,
+			want:  []string{"is not in Punycode", `write "https://xn--bcher-kva.example"`},
+		},
+		{
+			name:  "the bad origin of several on a later line is the one named",
+			block: []string{"origins https://app.example.com", "origins https://admin.example.com https://Admin.example.com"},
+			line:  4,
+			want:  []string{`origin "https://Admin.example.com" is not lower case`},
+		},
+		{
+			name:  "subdomain pattern over the public suffix com is refused",
+			block: []string{"origins https://*.com"},
+			line:  3,
+			want:  []string{`public suffix "com"`, `"https://*.your-domain.com"`},
+		},
+		{
+			name:  "subdomain pattern over the public suffix github.io is refused",
+			block: []string{"origins https://*.github.io"},
+			line:  3,
+			want:  []string{`public suffix "github.io"`, `"https://*.your-domain.github.io"`},
+		},
+		{
+			name:  "origin regexp that does not compile is refused",
+			block: []string{"origin_regexp https://(app"},
+			line:  3,
+			want:  []string{`origin_regexp "https://(app" does not compile`},
+		},
+		{
+			name:  "origin regexp that matches null is refused",
+			block: []string{"origin_regexp .*"},
+			line:  3,
+			want:  []string{`origin_regexp ".*" matches the origin "null"`},
+		},
+
+		// Methods
+		{
+			name:  "method that is not a token is refused",
+			block: []string{"origins https://app.example.com", "methods PUT,PATCH"},
+			line:  4,
+			want:  []string{`method "PUT,PATCH" is not a valid method name`},
+		},
+		{
+			name:  "method CONNECT is refused as forbidden",
+			block: []string{"origins https://app.example.com", "methods CONNECT"},
+			line:  4,
+			want:  []string{`method "CONNECT" is forbidden`, "remove it"},
+		},
+		{
+			name:  "method TRACE is refused as forbidden",
+			block: []string{"origins https://app.example.com", "methods PUT TRACE"},
+			line:  4,
+			want:  []string{`method "TRACE" is forbidden`},
+		},
+		{
+			name:  "method TRACK is refused as forbidden",
+			block: []string{"origins https://app.example.com", "methods TRACK"},
+			line:  4,
+			want:  []string{`method "TRACK" is forbidden`},
+		},
+
+		// Request headers
+		{
+			name:  "header name that is not a token is refused",
+			block: []string{"origins https://app.example.com", "headers X-Token:"},
+			line:  4,
+			want:  []string{`header "X-Token:" is not a valid header name`},
+		},
+		{
+			name:  "forbidden header Cookie is refused",
+			block: []string{"origins https://app.example.com", "headers Cookie"},
+			line:  4,
+			want:  []string{`header "Cookie" is a forbidden request header`, "remove it"},
+		},
+		{
+			name:  "forbidden header Host is refused",
+			block: []string{"origins https://app.example.com", "headers Host"},
+			line:  4,
+			want:  []string{`header "Host" is a forbidden request header`},
+		},
+		{
+			name:  "forbidden header Origin is refused",
+			block: []string{"origins https://app.example.com", "headers Origin"},
+			line:  4,
+			want:  []string{`header "Origin" is a forbidden request header`},
+		},
+		{
+			name:  "forbidden Sec- header is refused",
+			block: []string{"origins https://app.example.com", "headers Sec-Fetch-Mode"},
+			line:  4,
+			want:  []string{`header "Sec-Fetch-Mode" is a forbidden request header`},
+		},
+		{
+			name:  "forbidden Proxy- header is refused",
+			block: []string{"origins https://app.example.com", "headers Proxy-Authorization"},
+			line:  4,
+			want:  []string{`header "Proxy-Authorization" is a forbidden request header`},
+		},
+		{
+			name:  "forbidden Access-Control-Request- header is refused",
+			block: []string{"origins https://app.example.com", "headers Access-Control-Request-Method"},
+			line:  4,
+			want:  []string{`header "Access-Control-Request-Method" is a forbidden request header`},
+		},
+		{
+			name:  "exposed header name that is not a token is refused",
+			block: []string{"origins https://app.example.com", "expose X-Total-Count,Link"},
+			line:  4,
+			want:  []string{`expose header "X-Total-Count,Link" is not a valid header name`},
+		},
+
+		// max_age
+		{
+			name:  "negative max_age is refused",
+			block: []string{"origins https://app.example.com", "max_age -10s"},
+			line:  4,
+			want:  []string{"max_age -10s is negative", "use 0"},
+		},
+		{
+			name:  "negative max_age in seconds is refused",
+			block: []string{"origins https://app.example.com", "max_age -1"},
+			line:  4,
+			want:  []string{"max_age -1s is negative"},
+		},
+		{
+			name:  "max_age above 24h is refused",
+			block: []string{"origins https://app.example.com", "max_age 25h"},
+			line:  4,
+			want:  []string{"max_age 25h is more than 24h", "use at most 2h"},
+		},
+		{
+			name:  "max_age above 24h in seconds is refused",
+			block: []string{"origins https://app.example.com", "max_age 86401"},
+			line:  4,
+			want:  []string{"is more than 24h"},
+		},
+		{
+			name:  "max_age not in whole seconds is refused with the rounded duration",
+			block: []string{"origins https://app.example.com", "max_age 1500ms"},
+			line:  4,
+			want:  []string{"max_age 1.5s is not a whole number of seconds", "write 2s"},
+		},
+		{
+			name:  "max_age below one second is refused",
+			block: []string{"origins https://app.example.com", "max_age 500ms"},
+			line:  4,
+			want:  []string{"max_age 500ms is not a whole number of seconds"},
+		},
+		{
+			name:  "max_age that is neither a duration nor seconds is refused",
+			block: []string{"origins https://app.example.com", "max_age ten"},
+			line:  4,
+			want:  []string{"invalid max_age 'ten'", "10m"},
+		},
+
+		// preflight_status
+		{
+			name:  "preflight_status 199 is refused",
+			block: []string{"origins https://app.example.com", "preflight_status 199"},
+			line:  4,
+			want:  []string{"preflight_status 199 is not a success status", "use 204 or 200"},
+		},
+		{
+			name:  "preflight_status 300 is refused",
+			block: []string{"origins https://app.example.com", "preflight_status 300"},
+			line:  4,
+			want:  []string{"preflight_status 300 is not a success status"},
+		},
+		{
+			name:  "preflight_status 404 is refused",
+			block: []string{"origins https://app.example.com", "preflight_status 404"},
+			line:  4,
+			want:  []string{"preflight_status 404 is not a success status"},
+		},
+		{
+			name:  "preflight_status that is not a number is refused",
+			block: []string{"origins https://app.example.com", "preflight_status ok"},
+			line:  4,
+			want:  []string{"invalid preflight_status 'ok'", "204"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			input := "example.com {\n\tcors {\n\t\t" + strings.Join(tc.block, "\n\t\t") + "\n\t}\n}\n"
+			_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+			assertErrorAt(t, err, "Caddyfile", tc.line, tc.want...)
+		})
+	}
+}
+
+// TestCaddyfileRejectsInvalidInlineOrigin proves an inline origin is
+// checked like one in an origins line, and named by the cors line.
+func TestCaddyfileRejectsInvalidInlineOrigin(t *testing.T) {
+	input := "example.com {\n\treverse_proxy localhost:9000\n\tcors /api/* https://app.example.com https://App.example.com\n}\n"
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+	assertErrorAt(t, err, "Caddyfile", 3, `origin "https://App.example.com" is not lower case`, `write "https://app.example.com"`)
+}
+
+func TestUnmarshalCaddyfile(t *testing.T) {
+	maxAge := func(d time.Duration) *caddy.Duration { return (*caddy.Duration)(&d) }
+	for _, tc := range []struct {
+		name  string
+		input string
+		want  CORS
+	}{
+		{
+			name:  "inline origins",
+			input: "cors https://app.example.com http://localhost:5173",
+			want:  CORS{AllowedOrigins: []string{"https://app.example.com", "http://localhost:5173"}},
+		},
+		{
+			name: "inline origins and origins lines accumulate in order",
+			input: `cors https://app.example.com {
+				origins https://admin.example.com
+				origins https://*.example.net
+			}`,
+			want: CORS{AllowedOrigins: []string{"https://app.example.com", "https://admin.example.com", "https://*.example.net"}},
+		},
+		{
+			name: "list subdirectives accumulate over lines",
+			input: `cors https://app.example.com {
+				origin_regexp https://a[0-9]\.example\.com
+				origin_regexp https://b[0-9]\.example\.com
+				methods PUT
+				methods delete PATCH
+				headers Authorization
+				headers X-Request-ID
+				expose ETag
+				expose Link
+			}`,
+			want: CORS{
+				AllowedOrigins:       []string{"https://app.example.com"},
+				AllowedOriginRegexps: []string{`https://a[0-9]\.example\.com`, `https://b[0-9]\.example\.com`},
+				AllowedMethods:       []string{"PUT", "delete", "PATCH"},
+				AllowedHeaders:       []string{"Authorization", "X-Request-ID"},
+				ExposedHeaders:       []string{"ETag", "Link"},
+			},
+		},
+		{
+			name: "flags and single values",
+			input: `cors https://app.example.com {
+				credentials
+				max_age 600
+				private_network
+				preflight_status 200
+				preflight_passthrough
+			}`,
+			want: CORS{
+				AllowedOrigins:       []string{"https://app.example.com"},
+				AllowCredentials:     true,
+				MaxAge:               maxAge(600 * time.Second),
+				AllowPrivateNetwork:  true,
+				PreflightStatus:      200,
+				PreflightPassthrough: true,
+			},
+		},
+		{
+			name:  "max_age as a duration",
+			input: "cors https://app.example.com {\n max_age 10m\n}",
+			want:  CORS{AllowedOrigins: []string{"https://app.example.com"}, MaxAge: maxAge(10 * time.Minute)},
+		},
+		{
+			name:  "max_age 0 is kept, not dropped",
+			input: "cors https://app.example.com {\n max_age 0\n}",
+			want:  CORS{AllowedOrigins: []string{"https://app.example.com"}, MaxAge: maxAge(0)},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got CORS
+			if err := got.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input)); err != nil {
+				t.Fatalf("unmarshaling:\n%s\n%v", tc.input, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("unmarshaling:\n%s\ngot  %+v\nwant %+v", tc.input, got.config(), tc.want.config())
+			}
+		})
+	}
+}
+
+func TestUnmarshalCaddyfileErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		input string
+		line  int
+		want  string
+	}{
+		{
+			name:  "unknown subdirective",
+			input: "cors https://app.example.com {\n allow_origins https://admin.example.com\n}",
+			line:  2,
+			want:  "unrecognized subdirective 'allow_origins'",
+		},
+		{name: "origins without an argument", input: "cors {\n origins\n}", line: 2, want: "wrong argument count"},
+		{name: "origin_regexp without an argument", input: "cors {\n origin_regexp\n}", line: 2, want: "wrong argument count"},
+		{name: "methods without an argument", input: "cors {\n methods\n}", line: 2, want: "wrong argument count"},
+		{name: "headers without an argument", input: "cors {\n headers\n}", line: 2, want: "wrong argument count"},
+		{name: "expose without an argument", input: "cors {\n expose\n}", line: 2, want: "wrong argument count"},
+		{name: "max_age without an argument", input: "cors {\n max_age\n}", line: 2, want: "wrong argument count"},
+		{name: "preflight_status without an argument", input: "cors {\n preflight_status\n}", line: 2, want: "wrong argument count"},
+		{name: "max_age with two arguments", input: "cors {\n max_age 10m 20m\n}", line: 2, want: "wrong argument count"},
+		{name: "preflight_status with two arguments", input: "cors {\n preflight_status 200 204\n}", line: 2, want: "wrong argument count"},
+		{name: "credentials with an argument", input: "cors {\n credentials true\n}", line: 2, want: "wrong argument count"},
+		{name: "private_network with an argument", input: "cors {\n private_network on\n}", line: 2, want: "wrong argument count"},
+		{name: "preflight_passthrough with an argument", input: "cors {\n preflight_passthrough yes\n}", line: 2, want: "wrong argument count"},
+		{name: "credentials twice", input: "cors {\n credentials\n credentials\n}", line: 3, want: "credentials already specified"},
+		{name: "max_age twice", input: "cors {\n max_age 10m\n max_age 1h\n}", line: 3, want: "max_age already specified"},
+		{name: "private_network twice", input: "cors {\n private_network\n private_network\n}", line: 3, want: "private_network already specified"},
+		{name: "preflight_status twice", input: "cors {\n preflight_status 200\n preflight_status 204\n}", line: 3, want: "preflight_status already specified"},
+		{name: "preflight_passthrough twice", input: "cors {\n preflight_passthrough\n preflight_passthrough\n}", line: 3, want: "preflight_passthrough already specified"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c CORS
+			err := c.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))
+			assertErrorAt(t, err, "Testfile", tc.line, tc.want)
+		})
+	}
+}

@@ -1,0 +1,142 @@
+package cors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+
+	"github.com/caddy-cors/cors/internal/corscheck"
+)
+
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "cors-check",
+		Usage: "--origin <origin> [--method <method>] [--header '<name>: <value>'...] [--credentials] [--body-type <mime-type>] [--json] <url>",
+		Short: "Checks a cross-origin request the way a browser does",
+		Long: `
+Makes the CORS check Chromium makes for a fetch() from a page at --origin to
+<url>, against any server, and prints each step:
+
+ 1. whether the request needs a preflight, and why (the method, and each
+    header against the CORS-safelisted request-header rules);
+ 2. the preflight exactly as a browser sends it (OPTIONS, Origin,
+    Access-Control-Request-Method and -Headers, no credentials, redirects
+    not followed), and the checks a browser applies to its response;
+ 3. the actual request, the CORS check of its response, and the response
+    headers a script could read.
+
+It ends with the verdict and, when the browser would block the request, the
+message Chromium prints in the console and the likely fix.
+
+Exit status: 0 when the browser would allow the request, 1 when it would
+block it, 2 on a usage error or when the server cannot be reached.
+
+--origin
+    The origin of the page making the request, as the browser sends it:
+    scheme://host[:port], or null.
+
+--method
+    The request method. Default: GET. Like fetch(), only DELETE, GET, HEAD,
+    OPTIONS, POST and PUT are upper-cased; patch stays patch.
+
+--header, -H
+    A header the script sets, as 'Name: value'. Repeatable.
+
+--credentials
+    The request is made with credentials: 'include' (withCredentials for
+    XHR). The credentials rules apply; no cookie is sent, as there is no
+    cookie jar.
+
+--body-type
+    The Content-Type of the body the script sends.
+
+--json
+    Print the report as a JSON object.
+
+--timeout
+    Time limit of each request. Default: 10s.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			cmd.Flags().String("origin", "", "Origin of the page making the request")
+			cmd.Flags().String("method", "GET", "Request method")
+			cmd.Flags().StringArrayP("header", "H", nil, "Request header 'Name: value' set by the script (repeatable)")
+			cmd.Flags().Bool("credentials", false, "Make the request with credentials: 'include'")
+			cmd.Flags().String("body-type", "", "Content-Type of the request body")
+			cmd.Flags().Bool("json", false, "Print the report as JSON")
+			cmd.Flags().Duration("timeout", corscheck.DefaultTimeout, "Time limit of each request")
+			// A flag error is a usage error: exit 2, like the command's own.
+			cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+				return caddycmd.WrapCommandFuncForCobra(func(caddycmd.Flags) (int, error) {
+					return corscheck.ExitError, err
+				})(c, nil)
+			})
+			cmd.RunE = func(c *cobra.Command, args []string) error {
+				status, err := cmdCorsCheck(caddycmd.Flags{FlagSet: c.Flags()}, os.Stdout)
+				if status == corscheck.ExitBlocked && err == nil {
+					// Caddy's Main exits 1 on any error that is not its own
+					// exit error, and a blocked verdict is already printed.
+					c.SilenceErrors = true
+					return errBlocked
+				}
+				return caddycmd.WrapCommandFuncForCobra(func(caddycmd.Flags) (int, error) { return status, err })(c, args)
+			}
+		},
+	})
+}
+
+var errBlocked = errors.New("the browser would block this request")
+
+// cmdCorsCheck runs the check and prints the report to out; it returns
+// the exit status and, for status 2, the error.
+func cmdCorsCheck(fl caddycmd.Flags, out io.Writer) (int, error) {
+	if fl.NArg() != 1 {
+		return corscheck.ExitError, fmt.Errorf("give exactly one URL to check, got %d arguments", fl.NArg())
+	}
+	var headers []corscheck.Header
+	rawHeaders, err := fl.GetStringArray("header")
+	if err != nil {
+		return corscheck.ExitError, err
+	}
+	for _, raw := range rawHeaders {
+		name, value, ok := strings.Cut(raw, ":")
+		if !ok {
+			return corscheck.ExitError, fmt.Errorf("header %q: write it as 'Name: value'", raw)
+		}
+		headers = append(headers, corscheck.Header{Name: strings.TrimSpace(name), Value: value})
+	}
+	timeout, err := fl.GetDuration("timeout")
+	if err != nil {
+		return corscheck.ExitError, err
+	}
+	if timeout <= 0 {
+		return corscheck.ExitError, fmt.Errorf("--timeout must be positive, got %s", timeout)
+	}
+
+	report, err := corscheck.Run(context.Background(), corscheck.NewClient(timeout), corscheck.Request{
+		URL:         fl.Arg(0),
+		Origin:      fl.String("origin"),
+		Method:      fl.String("method"),
+		Headers:     headers,
+		Credentials: fl.Bool("credentials"),
+		BodyType:    fl.String("body-type"),
+	})
+	if report != nil {
+		write := report.WriteText
+		if fl.Bool("json") {
+			write = report.WriteJSON
+		}
+		if werr := write(out); werr != nil && err == nil {
+			return corscheck.ExitError, werr
+		}
+	}
+	if err != nil {
+		return corscheck.ExitError, err
+	}
+	return report.ExitCode(), nil
+}

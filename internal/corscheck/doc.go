@@ -1,0 +1,19 @@
+// Package corscheck makes, from the command line, the CORS check a browser
+// makes for a cross-origin fetch(), against any server, and explains it
+// step by step: what fetch() itself refuses (request.go), whether a
+// preflight is needed (safelist.go), the checks a browser applies to the
+// preflight's and the actual response (check.go, maxage.go), what a script
+// may read (expose.go), the two requests (run.go), Chromium's console
+// message for a failure (console.go), the likely fix (fix.go) and the
+// printed report (report.go).
+//
+// The rules are the Fetch standard's, in the order and with the details of
+// Chromium's network service (services/network/cors, Blink's
+// cors_error_string.cc), since that is the console most people read. Where
+// Chromium is more lenient than the standard (`*` in
+// Access-Control-Allow-Headers still covering Authorization), the check
+// follows the standard and says so.
+//
+// It has no Caddy in it: `caddy cors-check` (command.go at the root of the
+// module) only parses flags and calls Run.
+package corscheck

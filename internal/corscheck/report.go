@@ -1,0 +1,183 @@
+package corscheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Verdicts.
+const (
+	Allowed = "allowed"
+	Blocked = "blocked"
+	// NoVerdict: the server could not be reached.
+	NoVerdict = "none"
+)
+
+// Exit statuses of `caddy cors-check`.
+const (
+	ExitAllowed = 0
+	ExitBlocked = 1
+	// ExitError: a usage error, or the server could not be reached; no verdict.
+	ExitError = 2
+)
+
+// Report is the whole check, step by step, as printed.
+type Report struct {
+	URL         string   `json:"url"`
+	Origin      string   `json:"origin"`
+	Method      string   `json:"method"`
+	Credentials bool     `json:"credentials"`
+	Notes       []string `json:"notes,omitempty"`
+	Steps       []Step   `json:"steps"`
+	Verdict     string   `json:"verdict"`
+	// BlockedAt names the step that failed: "preflight" or "actual request".
+	BlockedAt string `json:"blocked_at,omitempty"`
+	// CorsError is Chromium's name for the failure, as DevTools shows it.
+	CorsError      string `json:"cors_error,omitempty"`
+	ConsoleMessage string `json:"console_message,omitempty"`
+	Fix            string `json:"fix,omitempty"`
+	// ReadableHeaders are the response headers a script can read, lower-cased.
+	ReadableHeaders []string `json:"readable_headers"`
+}
+
+// Step is one of: the preflight decision, the preflight, the actual request.
+type Step struct {
+	Name string `json:"name"`
+	// Outcome: "preflight needed", "no preflight", "passed", "failed",
+	// "not sent" or "skipped".
+	Outcome  string             `json:"outcome"`
+	Summary  string             `json:"summary"`
+	Decision *PreflightDecision `json:"decision,omitempty"`
+	Exchange *Exchange          `json:"exchange,omitempty"`
+	Checks   []Check            `json:"checks,omitempty"`
+	Notes    []string           `json:"notes,omitempty"`
+}
+
+// Exchange is one request sent and the response received.
+type Exchange struct {
+	Method          string   `json:"method"`
+	URL             string   `json:"url"`
+	RequestHeaders  []Header `json:"request_headers"`
+	Status          int      `json:"status,omitempty"`
+	ResponseHeaders []Header `json:"response_headers,omitempty"`
+	// BodyExcerpt is the start of a failed preflight's body: the cors
+	// module says there why it refused.
+	BodyExcerpt string `json:"body_excerpt,omitempty"`
+}
+
+// ExitCode is the exit status of `caddy cors-check` for the verdict.
+func (r *Report) ExitCode() int {
+	switch r.Verdict {
+	case Allowed:
+		return ExitAllowed
+	case Blocked:
+		return ExitBlocked
+	}
+	return ExitError
+}
+
+// WriteJSON prints the report as one indented JSON object.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // keep <, > and & readable in messages
+	return enc.Encode(r)
+}
+
+// WriteText prints the report for a terminal.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	credentials := "omit"
+	if r.Credentials {
+		credentials = "include"
+	}
+	fmt.Fprintf(&b, "CORS check: %s %s\n  from origin %s, credentials mode '%s'\n", r.Method, r.URL, r.Origin, credentials)
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "  note: %s\n", n)
+	}
+	for i, s := range r.Steps {
+		fmt.Fprintf(&b, "\n%d. %s: %s\n", i+1, s.Name, s.Outcome)
+		if s.Summary != "" {
+			fmt.Fprintf(&b, "   %s\n", s.Summary)
+		}
+		if d := s.Decision; d != nil {
+			writeDecision(&b, d)
+		}
+		if e := s.Exchange; e != nil {
+			writeExchange(&b, e)
+		}
+		for _, c := range s.Checks {
+			fmt.Fprintf(&b, "   %-4s %s: %s\n", mark(c.Result), c.Rule, c.Detail)
+		}
+		for _, n := range s.Notes {
+			fmt.Fprintf(&b, "   note %s\n", n)
+		}
+	}
+	fmt.Fprintf(&b, "\nVerdict: %s", strings.ToUpper(r.Verdict))
+	if r.BlockedAt != "" {
+		fmt.Fprintf(&b, " at the %s (%s)", r.BlockedAt, r.CorsError)
+	}
+	if r.Verdict == NoVerdict {
+		b.WriteString(" (the check could not finish)")
+	}
+	b.WriteString("\n")
+	if r.ConsoleMessage != "" {
+		fmt.Fprintf(&b, "Console: %s\n", r.ConsoleMessage)
+	}
+	if r.Fix != "" {
+		fmt.Fprintf(&b, "Fix: %s\n", r.Fix)
+	}
+	if r.Verdict == Allowed {
+		if len(r.ReadableHeaders) == 0 {
+			b.WriteString("Readable by script: no response header\n")
+		} else {
+			fmt.Fprintf(&b, "Readable by script: %s\n", strings.Join(r.ReadableHeaders, ", "))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeDecision(b *strings.Builder, d *PreflightDecision) {
+	fmt.Fprintf(b, "   %-4s method %s\n", safeMark(d.MethodSafelisted), d.MethodReason)
+	for _, h := range d.Headers {
+		fmt.Fprintf(b, "   %-4s %s: %s (%s)\n", safeMark(h.Safelisted), h.Name, h.Value, h.Reason)
+	}
+}
+
+func writeExchange(b *strings.Builder, e *Exchange) {
+	fmt.Fprintf(b, "   > %s %s\n", e.Method, e.URL)
+	for _, h := range e.RequestHeaders {
+		fmt.Fprintf(b, "   > %s: %s\n", h.Name, h.Value)
+	}
+	if e.Status == 0 {
+		return
+	}
+	fmt.Fprintf(b, "   < %d %s\n", e.Status, http.StatusText(e.Status))
+	for _, h := range e.ResponseHeaders {
+		fmt.Fprintf(b, "   < %s: %s\n", h.Name, h.Value)
+	}
+	if e.BodyExcerpt != "" {
+		fmt.Fprintf(b, "   < (body) %s\n", e.BodyExcerpt)
+	}
+}
+
+func mark(result string) string {
+	switch result {
+	case Pass:
+		return "ok"
+	case Fail:
+		return "FAIL"
+	}
+	return "--"
+}
+
+func safeMark(safelisted bool) string {
+	if safelisted {
+		return "ok"
+	}
+	return "!!"
+}

@@ -1,0 +1,217 @@
+package origins
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// fuzzPatterns is the fixed set of configured origins a fuzzed request
+// origin is matched against; each fuzz input picks a subset of it with a
+// bit mask, and may add one fuzzed pattern of its own.
+var fuzzPatterns = []string{
+	"https://app.example.com",
+	"http://127.0.0.1:8080",
+	"https://*.example.org",
+	"http://localhost:*",
+	"https://*.example.net:*",
+	"http://*.app.localhost:9200",
+	"http://[::1]:*",
+	"wss://*.xn--bcher-kva.example",
+	"custom+scheme://host.test:7",
+	"https://[2001:db8::1]",
+}
+
+// fuzzRegexps are the configured origin regular expressions, picked the
+// same way (the bits after those of fuzzPatterns).
+var fuzzRegexps = []string{
+	`https://[a-z0-9-]+\.example\.io`,
+	`http://localhost:(3000|4000)`,
+	`https://(foo|bar)\.test(:8443)?|http://x\.test`,
+}
+
+// FuzzMatcher checks that parsing and matching never panic, and that the
+// Matcher allows exactly what a slow reference matcher, written from the
+// rules with net/url and plain string comparisons, allows: never an origin
+// that no configured pattern allows (R12, R14, R16), and no refusal of an
+// origin a pattern names.
+func FuzzMatcher(f *testing.F) {
+	for _, origin := range []string{
+		"https://app.example.com", "https://App.example.com", "https://app.example.com/",
+		"https://app.example.com:443", "https://a.example.org", "https://a.b.example.org",
+		"https://example.org", "https://.example.org", "https://evilexample.org",
+		"https://example.org.evil.com", "http://a.example.org", "https://a.example.org:8443",
+		"http://localhost", "http://localhost:5173", "http://localhost:0", "http://localhost:65536",
+		"http://localhost:05173", "http://localhost:", "https://localhost:3000", "http://[::1]:3000",
+		"http://[::1]", "http://[0:0:0:0:0:0:0:1]", "https://x.example.net", "https://x.example.net:1",
+		"http://a.app.localhost:9200", "http://app.localhost:9200", "wss://b.xn--bcher-kva.example",
+		"custom+scheme://host.test:7", "https://[2001:db8::1]", "https://foo.test:8443", "http://x.test",
+		"https://a-b.example.io", "http://localhost:3000", "null", "", "https://", "https://a.example.org.",
+		"https://a..example.org", "https://a_b.example.org", "https://a\x00.example.org", "https://é.example.org",
+		"https://app.example.com, https://a.example.org", strings.Repeat("a", 400),
+	} {
+		f.Add(origin, uint16(0xffff), "")
+	}
+	f.Add("https://a.b.c.d", uint16(0), "https://*.c.d")
+	f.Add("http://host:1", uint16(0), "http://host:*")
+	f.Add("https://x.co.uk", uint16(0), "https://*.x.co.uk")
+	f.Add("http://10.0.0.1:80", uint16(0), "http://10.0.0.1")
+
+	f.Fuzz(func(t *testing.T, origin string, mask uint16, extra string) {
+		var configured []string
+		for i, p := range fuzzPatterns {
+			if mask&(1<<i) != 0 {
+				configured = append(configured, p)
+			}
+		}
+		var exprs []string
+		for i, e := range fuzzRegexps {
+			if mask&(1<<(len(fuzzPatterns)+i)) != 0 {
+				exprs = append(exprs, e)
+			}
+		}
+		if p, err := ParsePattern(extra); err == nil {
+			// An accepted pattern is written exactly as it is stored: the
+			// configuration is canonical, never silently rewritten.
+			if got := p.String(); got != extra {
+				t.Fatalf("ParsePattern(%q) accepted it as %q", extra, got)
+			}
+			configured = append(configured, extra)
+		} else if err.Error() == "" {
+			t.Fatalf("ParsePattern(%q): empty error", extra)
+		}
+		_, _ = CompileRegexp(extra) // must not panic either
+
+		if o, ok := Parse(origin); ok && o.String() != origin {
+			t.Fatalf("Parse(%q) = %q: a parsed origin must serialize back byte for byte", origin, o.String())
+		}
+
+		var patterns []Pattern
+		for _, s := range configured {
+			p, err := ParsePattern(s)
+			if err != nil {
+				t.Fatalf("fixed pattern %q: %v", s, err)
+			}
+			patterns = append(patterns, p)
+		}
+		var regexps []*regexp.Regexp
+		for _, e := range exprs {
+			re, err := CompileRegexp(e)
+			if err != nil {
+				t.Fatalf("fixed regexp %q: %v", e, err)
+			}
+			regexps = append(regexps, re)
+		}
+		got := NewMatcher(patterns, regexps).Allows(origin)
+		want := refAllows(configured, exprs, origin)
+		if got != want {
+			t.Fatalf("Allows(%q) = %v, reference says %v; patterns %q, regexps %q", origin, got, want, configured, exprs)
+		}
+	})
+}
+
+// refOrigin is the reference parser of a request origin: whatever net/url
+// makes of it, accepted only if it is written exactly as a browser writes
+// an origin (R11): lower-case scheme "://" host [":" port], nothing else.
+func refOrigin(s string) (scheme, host, port string, ok bool) {
+	if len(s) > MaxLength {
+		return "", "", "", false
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Opaque != "" || u.User != nil || u.Path != "" ||
+		u.RawPath != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.RawFragment != "" {
+		return "", "", "", false
+	}
+	if s != u.Scheme+"://"+u.Host || strings.HasSuffix(u.Host, ":") {
+		return "", "", "", false
+	}
+	scheme, port = u.Scheme, u.Port()
+	host = strings.TrimSuffix(u.Host, ":"+port)
+	if port != "" && !refPort(scheme, port) {
+		return "", "", "", false
+	}
+	if strings.HasPrefix(host, "[") {
+		inner := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if inner == "" || strings.Trim(inner, "0123456789abcdef:.") != "" {
+			return "", "", "", false
+		}
+		return scheme, host, port, true
+	}
+	if len(host) > 253 || !refLabels(host) {
+		return "", "", "", false
+	}
+	return scheme, host, port, true
+}
+
+// refLabels reports whether host is one or more dot-separated, non-empty
+// labels of lower-case letters, digits, '-' and '_'.
+func refLabels(host string) bool {
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || strings.Trim(label, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// refPort accepts 1-65535 in decimal without leading zeros, other than
+// the scheme's default port, which browsers leave out.
+func refPort(scheme, port string) bool {
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+		return false
+	}
+	switch scheme {
+	case "http", "ws":
+		return port != "80"
+	case "https", "wss":
+		return port != "443"
+	}
+	return true
+}
+
+// refAllows is the reference matcher: an origin is allowed if it is a
+// well-formed origin and one configured value allows it, compared as
+// strings: exact equality; a subdomain pattern when the host ends with
+// "." and the parent domain after one or more labels, with the same scheme
+// and the same port (or any port); a port wildcard when scheme and host
+// are equal; a regular expression when it matches the whole origin.
+func refAllows(patterns, exprs []string, origin string) bool {
+	scheme, host, port, ok := refOrigin(origin)
+	if !ok {
+		return false
+	}
+	for _, p := range patterns {
+		pScheme, rest, _ := strings.Cut(p, "://")
+		rest, subdomains := strings.CutPrefix(rest, "*.")
+		rest, anyPort := strings.CutSuffix(rest, ":*")
+		pHost, pPort := rest, ""
+		if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.HasSuffix(rest, "]") {
+			pHost, pPort = rest[:i], rest[i+1:]
+		}
+		if pScheme != scheme || !anyPort && pPort != port {
+			continue
+		}
+		if !subdomains && pHost == host {
+			return true
+		}
+		if subdomains {
+			prefix, found := strings.CutSuffix(host, "."+pHost)
+			if found && prefix != "" && refLabels(prefix) {
+				return true
+			}
+		}
+	}
+	for _, e := range exprs {
+		// Leftmost-longest: if some match spans the whole origin, the
+		// longest match at offset 0 does.
+		re := regexp.MustCompile(e)
+		re.Longest()
+		if loc := re.FindStringIndex(origin); loc != nil && loc[0] == 0 && loc[1] == len(origin) {
+			return true
+		}
+	}
+	return false
+}
