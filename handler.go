@@ -3,6 +3,7 @@ package cors
 import (
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
@@ -76,13 +77,18 @@ func setPlaceholders(repl *caddy.Replacer, rejection *policy.Rejection) {
 
 func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, rejection *policy.Rejection) {
 	if ce := c.logger.Check(level, msg); ce != nil {
-		ce.Write(
+		fields := []zap.Field{
 			zap.String("origin", policy.Printable(r.Header.Get("Origin"))),
 			zap.String("method", r.Method),
 			zap.String("path", r.URL.Path),
 			zap.String("reason", string(rejection.Reason)),
 			zap.String("detail", rejection.Message),
-		)
+		}
+		// Every preflight is an OPTIONS; the method it asks for says more.
+		if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
+			fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "))))
+		}
+		ce.Write(fields...)
 	}
 }
 
