@@ -1,0 +1,180 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// demoOutcomes is what the demo page promises for each of its buttons
+// (button id "btn-<key>", result id "result-<key>").
+var demoOutcomes = map[string]string{
+	"simple-get":      "allowed",
+	"post-auth":       "allowed",
+	"post-auth-wrong": "status-401",
+	"credentialed":    "allowed",
+	"bad-header":      "blocked",
+	"uncovered":       "blocked",
+	"proxy":           "allowed",
+	"legacy-direct":   "blocked",
+}
+
+// demoPorts maps the ports of Caddyfile.example to ports of this test.
+var demoPorts = map[string]string{"8080": "9230", "8081": "9231", "8082": "9232"}
+
+var demoAddress = regexp.MustCompile(`\b(localhost|127\.0\.0\.1):(8080|8081|8082)\b`)
+
+// demoCaddyfile returns Caddyfile.example with only its addresses changed
+// (ports 8080-8082 to 9230-9232) and caddytest's global options added to
+// its global block, plus Caddy's log in logFile.
+func demoCaddyfile(t *testing.T, logFile string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "Caddyfile.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(raw)
+	for port := range demoPorts {
+		if !strings.Contains(src, "localhost:"+port) {
+			t.Fatalf("Caddyfile.example no longer uses localhost:%s; update demoPorts", port)
+		}
+	}
+	src = demoAddress.ReplaceAllStringFunc(src, func(addr string) string {
+		host, port, _ := strings.Cut(addr, ":")
+		return host + ":" + demoPorts[port]
+	})
+	if strings.Contains(src, "\nadmin") || strings.Contains(src, "\tadmin ") {
+		t.Fatal("Caddyfile.example sets admin; the test cannot move it to caddytest's localhost:2999")
+	}
+	global := fmt.Sprintf(`{
+	admin localhost:2999
+	http_port 9080
+	https_port 9443
+	skip_install_trust
+	grace_period 1ns
+	log {
+		output file %s
+		format json
+		level INFO
+	}
+`, logFile)
+	before, after, found := strings.Cut(src, "\n{\n")
+	if !found {
+		t.Fatal("Caddyfile.example has no global options block (a line with only '{')")
+	}
+	return before + "\n" + global + after
+}
+
+// testDemo runs Caddyfile.example (addresses substituted), opens the demo
+// page, clicks every button and checks each shows the outcome the demo
+// promises, then saves a screenshot ($CORS_SCREENSHOT_DIR, or a temp dir).
+func testDemo(t *testing.T, browser context.Context) {
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	config := demoCaddyfile(t, logFile)
+	shotDir := os.Getenv("CORS_SCREENSHOT_DIR")
+	if shotDir == "" {
+		shotDir = t.TempDir()
+	}
+	shotDir, err := filepath.Abs(shotDir) // before the Chdir below
+	if err != nil {
+		t.Fatal(err)
+	}
+	// `root * demo` in the example is relative to the repository root,
+	// where a newcomer runs it; the in-process Caddy shares our directory.
+	t.Chdir("..")
+	tester := newTester(t)
+	tester.InitServer(config, "caddyfile")
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	page := "http://localhost:" + demoPorts["8080"] + "/"
+	tb := openTab(t, browser, page)
+	if err := chromedp.Do(tb.ctx, chromedp.WaitVisible(chromedp.ID("btn-run-all"))); err != nil {
+		t.Fatalf("demo page %s: %v", page, err)
+	}
+	api, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.getElementById("api-origin").textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "http://localhost:" + demoPorts["8081"]; api != want {
+		t.Fatalf("the page shows the API at %q, want %q: /demo-config.js not served?", api, want)
+	}
+
+	// Every button on the page is one of demoOutcomes, and vice versa.
+	ids, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("main button[id^=btn-]")].map(b => b.id.slice(4))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for id := range demoOutcomes {
+		want = append(want, id)
+	}
+	slices.Sort(want)
+	if got := slices.Sorted(slices.Values(ids)); !slices.Equal(got, want) {
+		t.Errorf("demo buttons = %q, the test knows %q", got, want)
+	}
+
+	for _, id := range ids {
+		expected, ok := demoOutcomes[id]
+		if !ok {
+			continue
+		}
+		result := "result-" + id
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("btn-"+id))); err != nil {
+			t.Fatalf("clicking btn-%s: %v", id, err)
+		}
+		outcome, err := chromedp.Run(tb.ctx, chromedp.Poll[string](
+			fmt.Sprintf(`(o => o !== "pending" && o !== "running" && o)(document.getElementById(%q).dataset.outcome)`, result),
+			chromedp.WithPollingTimeout(15*time.Second)))
+		if err != nil {
+			t.Errorf("%s: no outcome: %v", id, err)
+			continue
+		}
+		shown, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
+			fmt.Sprintf(`(el => [el.dataset.expected, el.innerText])(document.getElementById(%q))`, result)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: outcome %s\n%s", id, outcome, shown[1])
+		if outcome != expected {
+			t.Errorf("%s: the page shows outcome %q, want %q", id, outcome, expected)
+		}
+		if shown[0] != expected {
+			t.Errorf("%s: the page promises %q (data-expected), the test %q", id, shown[0], expected)
+		}
+		if outcome == "blocked" && !strings.Contains(shown[1], "DevTools") {
+			t.Errorf("%s: a blocked result must point to DevTools; it says:\n%s", id, shown[1])
+		}
+	}
+
+	// What the server saw: the module logged the rejected preflight.
+	env := &browserEnv{logDir: filepath.Dir(logFile)}
+	if line := env.waitModuleLog(t, func(line string) bool {
+		return strings.Contains(line, `"level":"info"`) && strings.Contains(line, "x-debug-mode")
+	}); line != "" {
+		t.Logf("module log: %s", line)
+	}
+
+	shot, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(shotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(shotDir, "demo.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the demo page: %s", path)
+}
