@@ -105,15 +105,21 @@ func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection 
 	return err
 }
 
-// serveNext sets the CORS headers now, so that an error response written
-// by Caddy's error path (which bypasses writer wrappers) keeps them, and
-// asserts them again when the response is committed, after an upstream or
-// a later handler has added its own.
+// serveNext sets the CORS headers before the next handler runs and asserts
+// them again when the response is committed, after an upstream or a later
+// handler has added its own. When the next handler returns an error
+// instead, Caddy writes the error response with its own writer, past this
+// wrapper, from the same header map: the headers are asserted once more
+// before the error goes back to it.
 func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response policy.Response) error {
 	response.Apply(w.Header())
 	rw := getResponseWriter(w, response)
-	defer putResponseWriter(rw)
-	return next.ServeHTTP(rw, r)
+	err := next.ServeHTTP(rw, r)
+	if err != nil && !rw.committed {
+		response.Apply(w.Header())
+	}
+	putResponseWriter(rw)
+	return err
 }
 
 // responseWriter applies the policy's headers once, when the response is

@@ -284,6 +284,23 @@ func TestErrorResponsesKeepTheCORSHeaders(t *testing.T) {
 	assertHeader(t, resp.Header, "Vary", "Origin")
 }
 
+// A later handler may change the header map and then fail, as a `header`
+// directive followed by `error` does: the error response, written past the
+// wrapper, must still carry exactly the policy's headers.
+func TestErrorAfterALaterHandlerSetCORSHeaders(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["`+app+`"]}`),
+		func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Add("Access-Control-Allow-Origin", "*")
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+			return caddyhttp.Error(http.StatusForbidden, errors.New("refused"))
+		})
+	resp, _ := s.do(t, "GET", http.Header{"Origin": {app}})
+	assertHeader(t, resp.Header, "Access-Control-Allow-Origin", app)
+	assertHeader(t, resp.Header, "Access-Control-Allow-Credentials", "")
+	resp, _ = s.do(t, "GET", http.Header{"Origin": {"https://evil.example"}})
+	assertHeader(t, resp.Header, "Access-Control-Allow-Origin", "")
+}
+
 func TestRefusedCORSRequestStillReachesTheNextHandler(t *testing.T) {
 	c := provision(t, `{"allowed_origins":["`+app+`"]}`)
 	core, logs := observer.New(zapcore.DebugLevel)

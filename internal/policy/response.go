@@ -44,42 +44,88 @@ func (r *Response) values() [len(ManagedHeaders)]string {
 		r.ExposeHeaders, r.MaxAge, r.AllowPrivateNetwork}
 }
 
+// managedIndex gives the position of key in ManagedHeaders, or -1.
+func managedIndex(key string) int {
+	const prefix = "Access-Control-"
+	if len(key) <= len(prefix) || key[:len(prefix)] != prefix {
+		return -1
+	}
+	switch key[len(prefix):] {
+	case "Allow-Origin":
+		return 0
+	case "Allow-Credentials":
+		return 1
+	case "Allow-Methods":
+		return 2
+	case "Allow-Headers":
+		return 3
+	case "Expose-Headers":
+		return 4
+	case "Max-Age":
+		return 5
+	case "Allow-Private-Network":
+		return 6
+	}
+	return -1
+}
+
 // Apply makes h carry exactly r: one field line for each managed header r
 // has a value for, none for the others, and every Vary token of r once,
-// next to the tokens others put there (R42). Applying it again to the same
-// header costs no allocation, so it can be re-asserted when a response is
-// committed, after an upstream has added its own values.
+// next to the tokens others put there (R42).
+//
+// It runs twice per response, before the next handler and when the
+// response is committed, so it walks the header map once instead of
+// looking up each managed name, and changes nothing (allocating nothing)
+// when h already carries r.
 func (r *Response) Apply(h http.Header) {
 	want := r.values()
-	// One backing array for every field line this call sets. Each line is
-	// its own full slice (cap == len), so a later handler that appends to
-	// one gets a fresh array and one that edits a value edits only this
-	// response: no value slice is shared between requests (rs/cors#198).
-	var lines []string
-	for i, key := range ManagedHeaders {
-		current, present := h[key]
+	var present uint8 // bit i: ManagedHeaders[i] already holds want[i]
+	var vary []string
+	for key, current := range h {
+		if key == "Vary" {
+			vary = current
+			continue
+		}
+		i := managedIndex(key)
 		switch {
+		case i < 0:
 		case want[i] == "":
-			if present {
-				delete(h, key)
-			}
-		case len(current) != 1 || current[0] != want[i]:
-			if lines == nil {
-				lines = make([]string, len(ManagedHeaders)+1)
-			}
-			lines[i] = want[i]
-			h[key] = lines[i : i+1 : i+1]
+			delete(h, key)
+		case len(current) == 1 && current[0] == want[i]:
+			present |= 1 << i
+		default:
+			delete(h, key) // set again below, as a line of its own
 		}
 	}
-	if r.Vary == "" {
-		return
-	}
-	if len(h["Vary"]) == 0 {
-		if lines == nil {
-			lines = make([]string, len(ManagedHeaders)+1)
+
+	needVary := r.Vary != "" && len(vary) == 0
+	missing := 0
+	for i, v := range want {
+		if v != "" && present&(1<<i) == 0 {
+			missing++
 		}
-		lines[len(ManagedHeaders)] = r.Vary
-		h["Vary"] = lines[len(ManagedHeaders):]
+	}
+	if needVary {
+		missing++
+	}
+	if missing > 0 {
+		// One backing array for every field line set here. Each line is its
+		// own full slice (cap == len), so a later handler that appends to one
+		// gets a fresh array, and one that edits a value edits only this
+		// response: no value slice is shared between responses (rs/cors#198).
+		lines := make([]string, 0, missing)
+		for i, v := range want {
+			if v != "" && present&(1<<i) == 0 {
+				lines = append(lines, v)
+				h[ManagedHeaders[i]] = lines[len(lines)-1 : len(lines) : len(lines)]
+			}
+		}
+		if needVary {
+			lines = append(lines, r.Vary)
+			h["Vary"] = lines[len(lines)-1 : len(lines) : len(lines)]
+		}
+	}
+	if r.Vary == "" || needVary || len(vary) == 1 && vary[0] == r.Vary {
 		return
 	}
 	for token := range strings.SplitSeq(r.Vary, ", ") {

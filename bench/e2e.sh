@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# End-to-end throughput of the cors directive, against the same route
+# without CORS and with the hand-written snippet people use today.
+#
+# It builds Caddy from this repository, serves one small `respond` on three
+# loopback ports:
+#   bare     no CORS at all
+#   cors     the `cors` directive, one allowed origin
+#   snippet  `header Access-Control-Allow-Origin ...` + `@options method OPTIONS`
+#            + `respond @options 204`
+# and runs wrk against each with an allowed Origin, in two rounds of opposite
+# order so that a drift of the machine's speed does not favour one of them.
+#
+# Usage (from anywhere):   bash bench/e2e.sh
+# Settings (environment):  DURATION=10s CONNECTIONS=8 THREADS=1 ROUNDS=2
+#
+# Targets: cors/bare >= 0.97 and cors/snippet >= 1.0.
+#
+# Everything listens on 127.0.0.1 only; Caddy is stopped on every exit.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-8}
+THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-2}
+ORIGIN=https://app.example.com
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$(mktemp -d)
+caddy_pid=
+
+cleanup() {
+	if [[ -n $caddy_pid ]] && kill -0 "$caddy_pid" 2>/dev/null; then
+		kill "$caddy_pid" 2>/dev/null || true
+		wait "$caddy_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "e2e: $*" >&2
+	exit 1
+}
+
+if ! command -v wrk >/dev/null; then
+	# Debian packages wrk; install it only where that is possible without asking.
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		echo "e2e: installing wrk with apt-get" >&2
+		timeout 300 apt-get install -y wrk >/dev/null 2>&1 ||
+			{ timeout 120 apt-get update >/dev/null 2>&1 && timeout 300 apt-get install -y wrk >/dev/null 2>&1; } ||
+			die "could not install wrk"
+	else
+		die "wrk is not installed (Debian: apt-get install wrk)"
+	fi
+fi
+
+echo "e2e: building Caddy from $repo" >&2
+(cd "$repo" && timeout 600 go build -o "$work/caddy" ./cmd/caddy) || die "go build ./cmd/caddy failed"
+
+# Three free loopback ports: a connection that succeeds means taken.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+ports=()
+for ((p = 20000 + RANDOM % 20000; ${#ports[@]} < 3; p++)); do
+	port_taken "$p" || ports+=("$p")
+done
+bare=${ports[0]} cors=${ports[1]} snippet=${ports[2]}
+
+# One config for the three, so they share the process, the Go runtime and
+# its warm-up. Logs are off so that each request costs only the route.
+cat >"$work/Caddyfile" <<EOF
+{
+	admin off
+	auto_https off
+	persist_config off
+	storage file_system $work/data
+}
+
+http://127.0.0.1:$bare {
+	bind 127.0.0.1
+	respond "ok" 200
+}
+
+http://127.0.0.1:$cors {
+	bind 127.0.0.1
+	cors $ORIGIN
+	respond "ok" 200
+}
+
+http://127.0.0.1:$snippet {
+	bind 127.0.0.1
+	header Access-Control-Allow-Origin "$ORIGIN"
+	header Access-Control-Allow-Methods "GET, POST, PUT, DELETE, OPTIONS"
+	header Access-Control-Allow-Headers "Authorization, Content-Type"
+	header Vary Origin
+	@options method OPTIONS
+	respond @options 204
+	respond "ok" 200
+}
+EOF
+
+# HOME and XDG paths point into $work so that Caddy writes nothing outside it.
+HOME=$work XDG_CONFIG_HOME=$work XDG_DATA_HOME=$work \
+	"$work/caddy" run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 &
+caddy_pid=$!
+
+for port in "$bare" "$cors" "$snippet"; do
+	for ((i = 0; i < 100; i++)); do
+		port_taken "$port" && break
+		kill -0 "$caddy_pid" 2>/dev/null || { cat "$work/caddy.log" >&2; die "caddy exited"; }
+		sleep 0.1
+	done
+	port_taken "$port" || { cat "$work/caddy.log" >&2; die "caddy does not listen on $port"; }
+done
+
+# Each configuration must answer what it is meant to before it is timed.
+if command -v curl >/dev/null; then
+	for port in "$cors" "$snippet"; do
+		got=$(curl -s -D - -o /dev/null -H "Origin: $ORIGIN" "http://127.0.0.1:$port/" | tr -d '\r' |
+			awk -F': ' 'tolower($1) == "access-control-allow-origin" {print $2}')
+		[[ $got == "$ORIGIN" ]] || die "port $port answers Access-Control-Allow-Origin '$got', want $ORIGIN"
+	done
+fi
+
+declare -A total=([bare]=0 [cors]=0 [snippet]=0)
+measure() { # name port
+	local rps
+	rps=$(timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 2s \
+		-H "Origin: $ORIGIN" "http://127.0.0.1:$2/" | awk '/^Requests\/sec:/ {print $2}')
+	[[ -n $rps ]] || die "wrk gave no result for $1"
+	printf '  %-8s %12.0f requests/s\n' "$1" "$rps"
+	total[$1]=$(awk -v a="${total[$1]}" -v b="$rps" 'BEGIN {print a + b}')
+}
+
+# A short warm-up, then the rounds, in alternating order.
+timeout 30 wrk -t1 -c"$CONNECTIONS" -d2s -H "Origin: $ORIGIN" "http://127.0.0.1:$cors/" >/dev/null
+for ((round = 1; round <= ROUNDS; round++)); do
+	echo "round $round ($DURATION each, $CONNECTIONS connections, $THREADS wrk thread)"
+	if ((round % 2)); then order=(bare cors snippet); else order=(snippet cors bare); fi
+	for name in "${order[@]}"; do
+		case $name in
+		bare) measure bare "$bare" ;;
+		cors) measure cors "$cors" ;;
+		snippet) measure snippet "$snippet" ;;
+		esac
+	done
+done
+
+awk -v a="${total[bare]}" -v b="${total[cors]}" -v c="${total[snippet]}" -v n="$ROUNDS" 'BEGIN {
+	printf "mean requests/s: bare %.0f, cors %.0f, snippet %.0f\n", a / n, b / n, c / n
+	ba = b / a; bc = b / c
+	printf "cors/bare    = %.3f  (target >= 0.97: %s)\n", ba, (ba >= 0.97 ? "met" : "not met")
+	printf "cors/snippet = %.3f  (target >= 1.00: %s)\n", bc, (bc >= 1.0 ? "met" : "not met")
+}'

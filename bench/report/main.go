@@ -1,0 +1,477 @@
+// Command report turns the output of the module's benchmarks into the
+// Markdown table of the README, with every performance target marked met or
+// not met, and draws bench/origins.svg: time per request against the number
+// of configured origins, for this module and for github.com/rs/cors.
+//
+// Usage, from the repository root:
+//
+//	go test -run '^$' -bench . -benchmem -count 6 . | tee bench.txt
+//	go run ./bench/report [-svg bench/origins.svg] [bench.txt] > report.md
+//
+// It reads stdin when no file is given. With several runs of a benchmark
+// (-count), each figure is the median of the runs, which one slow run on a
+// busy machine does not move.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The benchmark the report reads: BenchmarkServeHTTP/<scenario>/<impl>,
+// plus BenchmarkServeHTTP/next_only, the next handler alone.
+const (
+	benchPrefix = "BenchmarkServeHTTP/"
+	implCORS    = "cors"
+	implRS      = "rs_cors"
+	nextOnly    = "next_only"
+)
+
+// Scenarios in the order of the table; the ones the input lacks are
+// skipped, others it has are appended in the order they appear.
+var scenarioOrder = []string{
+	"no_origin",
+	"actual_1_origin",
+	"actual_100_origins",
+	"actual_10000_origins",
+	"actual_disallowed_origin",
+	"actual_subdomain_pattern",
+	"actual_origin_regexp",
+	"preflight_allowed",
+	"preflight_credentials_max_age",
+	"preflight_disallowed_origin",
+	"preflight_hostile_1MiB_list",
+	"preflight_hostile_10000_names",
+	"preflight_hostile_10000_empty",
+}
+
+// The targets of issue 4.
+const (
+	// Each scenario takes at most this fraction of rs/cors's time.
+	maxRatioToRS = 0.7
+	// 10,000 configured origins cost at most this much more than one.
+	maxOriginsGrowth = 1.1
+	// A hostile preflight costs at most this many allowed preflights.
+	maxHostileCost = 2.0
+)
+
+// maxAllocs bounds the allocations per request beyond those of the next
+// handler. One is the floor wherever a header is set: each response needs
+// value slices of its own (a slice shared between responses is
+// rs/cors#198), and the module puts them all in one backing array.
+var maxAllocs = []struct {
+	scenario string
+	allocs   float64
+}{
+	{"no_origin", 1},
+	{"actual_1_origin", 1},
+	{"actual_100_origins", 1},
+	{"actual_10000_origins", 1},
+	{"actual_subdomain_pattern", 1},
+	{"actual_origin_regexp", 1},
+	{"preflight_allowed", 1},
+	{"preflight_credentials_max_age", 1},
+}
+
+// originCounts are the scenarios of the chart, by number of origins.
+var originCounts = []struct {
+	n        int
+	scenario string
+}{
+	{1, "actual_1_origin"},
+	{100, "actual_100_origins"},
+	{10_000, "actual_10000_origins"},
+}
+
+// runs are the figures of every run of one benchmark.
+type runs struct {
+	nsPerOp, bytesPerOp, allocsPerOp []float64
+}
+
+// result is the median of the runs of one benchmark.
+type result struct {
+	nsPerOp, bytesPerOp, allocsPerOp float64
+	count                            int
+	spread                           float64 // (max-min)/median of ns/op
+}
+
+func (rs *runs) result() result {
+	r := result{
+		nsPerOp:     median(rs.nsPerOp),
+		bytesPerOp:  median(rs.bytesPerOp),
+		allocsPerOp: median(rs.allocsPerOp),
+		count:       len(rs.nsPerOp),
+	}
+	if r.nsPerOp > 0 {
+		r.spread = (slices.Max(rs.nsPerOp) - slices.Min(rs.nsPerOp)) / r.nsPerOp
+	}
+	return r
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// input is what the benchmark output says.
+type input struct {
+	results   map[string]result // by "scenario/impl", or nextOnly
+	scenarios []string          // in order of appearance
+	machine   []string          // goos, goarch, cpu lines
+}
+
+// A benchmark line: name-GOMAXPROCS, iterations, then value-unit pairs.
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+func parse(r io.Reader) (*input, error) {
+	all := map[string]*runs{}
+	in := &input{results: map[string]result{}}
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		for _, key := range []string{"goos:", "goarch:", "cpu:"} {
+			if strings.HasPrefix(line, key) && !slices.Contains(in.machine, line) {
+				in.machine = append(in.machine, line)
+			}
+		}
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil || !strings.HasPrefix(m[1], benchPrefix) {
+			continue
+		}
+		name := strings.TrimPrefix(m[1], benchPrefix)
+		if scenario, _, ok := strings.Cut(name, "/"); ok && !seen[scenario] {
+			seen[scenario] = true
+			in.scenarios = append(in.scenarios, scenario)
+		}
+		rs := all[name]
+		if rs == nil {
+			rs = &runs{}
+			all[name] = rs
+		}
+		fields := strings.Fields(m[2])
+		for i := 0; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%q: %v", line, err)
+			}
+			switch fields[i+1] {
+			case "ns/op":
+				rs.nsPerOp = append(rs.nsPerOp, v)
+			case "B/op":
+				rs.bytesPerOp = append(rs.bytesPerOp, v)
+			case "allocs/op":
+				rs.allocsPerOp = append(rs.allocsPerOp, v)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for name, rs := range all {
+		in.results[name] = rs.result()
+	}
+	if len(in.results) == 0 {
+		return nil, fmt.Errorf("no %s benchmark in the input: run go test -run '^$' -bench . -benchmem", strings.TrimSuffix(benchPrefix, "/"))
+	}
+	// The table follows scenarioOrder, then whatever else the input has.
+	ordered := slices.DeleteFunc(slices.Clone(scenarioOrder), func(s string) bool { return !seen[s] })
+	for _, s := range in.scenarios {
+		if !slices.Contains(ordered, s) {
+			ordered = append(ordered, s)
+		}
+	}
+	in.scenarios = ordered
+	return in, nil
+}
+
+func (in *input) get(scenario, impl string) (result, bool) {
+	r, ok := in.results[scenario+"/"+impl]
+	return r, ok
+}
+
+// check is one target and whether it is met.
+type check struct {
+	target, measured string
+	met              bool
+}
+
+func (in *input) checks() []check {
+	var checks []check
+	for _, s := range in.scenarios {
+		c, okC := in.get(s, implCORS)
+		r, okR := in.get(s, implRS)
+		if okC && okR {
+			ratio := c.nsPerOp / r.nsPerOp
+			checks = append(checks, check{
+				fmt.Sprintf("%s: cors ≤ %.1f× rs_cors", s, maxRatioToRS),
+				fmt.Sprintf("%.2f×", ratio), ratio <= maxRatioToRS,
+			})
+		}
+	}
+	if one, ok := in.get("actual_1_origin", implCORS); ok {
+		if many, ok := in.get("actual_10000_origins", implCORS); ok {
+			growth := many.nsPerOp / one.nsPerOp
+			checks = append(checks, check{
+				fmt.Sprintf("10,000 origins ≤ %.1f× 1 origin", maxOriginsGrowth),
+				fmt.Sprintf("%.2f×", growth), growth <= maxOriginsGrowth,
+			})
+		}
+	}
+	if allowed, ok := in.get("preflight_allowed", implCORS); ok {
+		for _, s := range in.scenarios {
+			if !strings.HasPrefix(s, "preflight_hostile_") {
+				continue
+			}
+			if hostile, ok := in.get(s, implCORS); ok {
+				cost := hostile.nsPerOp / allowed.nsPerOp
+				checks = append(checks, check{
+					fmt.Sprintf("%s ≤ %.0f× preflight_allowed", s, maxHostileCost),
+					fmt.Sprintf("%.2f×", cost), cost <= maxHostileCost,
+				})
+			}
+		}
+	}
+	baseline := 0.0
+	if next, ok := in.results[nextOnly]; ok {
+		baseline = next.allocsPerOp
+	}
+	for _, a := range maxAllocs {
+		if c, ok := in.get(a.scenario, implCORS); ok {
+			own := c.allocsPerOp - baseline
+			checks = append(checks, check{
+				fmt.Sprintf("%s: ≤ %.0f allocs/op beyond next_only", a.scenario, a.allocs),
+				fmt.Sprintf("%.0f", own), own <= a.allocs,
+			})
+		}
+	}
+	return checks
+}
+
+func writeMarkdown(w io.Writer, in *input) {
+	if len(in.machine) > 0 {
+		fmt.Fprintf(w, "Measured on: %s. Each figure is the median of the runs (n).\n\n", strings.Join(in.machine, ", "))
+	}
+	if next, ok := in.results[nextOnly]; ok {
+		fmt.Fprintf(w, "The next handler alone (next_only): %s ns/op, %.0f B/op, %.0f allocs/op.\n\n",
+			formatNs(next.nsPerOp), next.bytesPerOp, next.allocsPerOp)
+	}
+	fmt.Fprintln(w, "| scenario | cors ns/op | cors B/op | cors allocs/op | rs_cors ns/op | cors / rs_cors | n | cors spread |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
+	for _, s := range in.scenarios {
+		c, okC := in.get(s, implCORS)
+		r, okR := in.get(s, implRS)
+		cells := []string{"`" + s + "`", "–", "–", "–", "–", "–", "–", "–"}
+		if okC {
+			cells[1] = formatNs(c.nsPerOp)
+			cells[2] = fmt.Sprintf("%.0f", c.bytesPerOp)
+			cells[3] = fmt.Sprintf("%.0f", c.allocsPerOp)
+			cells[6] = strconv.Itoa(c.count)
+			cells[7] = fmt.Sprintf("%.0f%%", 100*c.spread)
+		}
+		if okR {
+			cells[4] = formatNs(r.nsPerOp)
+		}
+		if okC && okR {
+			cells[5] = fmt.Sprintf("%.2f", c.nsPerOp/r.nsPerOp)
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+
+	checks := in.checks()
+	met := 0
+	for _, c := range checks {
+		if c.met {
+			met++
+		}
+	}
+	fmt.Fprintf(w, "\nTargets: %d of %d met.\n\n", met, len(checks))
+	fmt.Fprintln(w, "| target | measured | |")
+	fmt.Fprintln(w, "|---|--:|---|")
+	for _, c := range checks {
+		verdict := "not met"
+		if c.met {
+			verdict = "met"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", c.target, c.measured, verdict)
+	}
+}
+
+func formatNs(ns float64) string {
+	if ns >= 100 {
+		return strconv.FormatFloat(ns, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(ns, 'f', 1, 64)
+}
+
+// The chart's geometry, in SVG user units.
+const (
+	chartWidth, chartHeight          = 680, 400
+	marginLeft, marginRight          = 70, 160
+	marginTop, marginBottom          = 40, 60
+	plotWidth                        = chartWidth - marginLeft - marginRight
+	plotHeight                       = chartHeight - marginTop - marginBottom
+	colorCORS, colorRS               = "#1f77b4", "#d62728"
+	fontFamily                       = "system-ui, -apple-system, Segoe UI, sans-serif"
+	decadesOnXAxis                   = 4 // 1 to 10,000
+	labelOffsetX, labelOffsetY       = 8, 4
+	legendSwatchWidth, legendSpacing = 18, 22
+)
+
+// writeSVG draws ns/op against the number of configured origins, on a log
+// x axis, for both implementations.
+func writeSVG(w io.Writer, in *input) error {
+	type series struct {
+		impl, label, color string
+		points             [][2]float64 // origins, ns/op
+	}
+	all := []*series{
+		{impl: implCORS, label: "cors (this module)", color: colorCORS},
+		{impl: implRS, label: "rs/cors", color: colorRS},
+	}
+	maxNs := 0.0
+	for _, s := range all {
+		for _, oc := range originCounts {
+			if r, ok := in.get(oc.scenario, s.impl); ok {
+				s.points = append(s.points, [2]float64{float64(oc.n), r.nsPerOp})
+				maxNs = math.Max(maxNs, r.nsPerOp)
+			}
+		}
+	}
+	if maxNs == 0 {
+		return fmt.Errorf("no actual_<n>_origins benchmark in the input: nothing to draw")
+	}
+	step := niceStep(maxNs / 5)
+	top := math.Ceil(maxNs/step) * step
+	x := func(n float64) float64 { return marginLeft + plotWidth*math.Log10(n)/decadesOnXAxis }
+	y := func(ns float64) float64 { return marginTop + plotHeight*(1-ns/top) }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s" font-size="13">`+"\n",
+		chartWidth, chartHeight, chartWidth, chartHeight, fontFamily)
+	fmt.Fprintf(&b, `<title>Time per allowed CORS request against the number of configured origins</title>`+"\n")
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#fff"/>`+"\n")
+	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="15" font-weight="bold">Allowed CORS GET: ns/op by number of configured origins</text>`+"\n", marginLeft, marginTop-18)
+
+	// Horizontal grid lines with their ns/op labels.
+	for v := 0.0; v <= top+step/2; v += step {
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`+"\n", marginLeft, y(v), marginLeft+plotWidth, y(v))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-labelOffsetX, y(v)+labelOffsetY, strconv.FormatFloat(v, 'f', -1, 64))
+	}
+	// One tick per decade of origins.
+	for d := 0; d <= decadesOnXAxis; d++ {
+		n := math.Pow(10, float64(d))
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#999"/>`+"\n", x(n), marginTop+plotHeight, x(n), marginTop+plotHeight+5)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x(n), marginTop+plotHeight+20, groupThousands(int(n)))
+	}
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>`+"\n", marginLeft, marginTop+plotHeight, marginLeft+plotWidth, marginTop+plotHeight)
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>`+"\n", marginLeft, marginTop, marginLeft, marginTop+plotHeight)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">configured origins (log scale)</text>`+"\n", marginLeft+plotWidth/2, chartHeight-15)
+	fmt.Fprintf(&b, `<text transform="translate(18 %d) rotate(-90)" text-anchor="middle">ns/op (median)</text>`+"\n", marginTop+plotHeight/2)
+
+	for i, s := range all {
+		if len(s.points) == 0 {
+			continue
+		}
+		var path []string
+		for _, p := range s.points {
+			path = append(path, fmt.Sprintf("%.1f,%.1f", x(p[0]), y(p[1])))
+		}
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2.5"/>`+"\n", strings.Join(path, " "), s.color)
+		for _, p := range s.points {
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s: %s origin(s), %s ns/op</title></circle>`+"\n",
+				x(p[0]), y(p[1]), s.color, s.label, groupThousands(int(p[0])), formatNs(p[1]))
+		}
+		legendY := marginTop + 10 + i*legendSpacing
+		legendX := marginLeft + plotWidth + 15
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2.5"/>`+"\n", legendX, legendY, legendX+legendSwatchWidth, legendY, s.color)
+		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", legendX+legendSwatchWidth+6, legendY+labelOffsetY, s.label)
+	}
+	b.WriteString("</svg>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// niceStep rounds a raw grid step up to 1, 2 or 5 times a power of ten.
+func niceStep(raw float64) float64 {
+	if raw <= 0 {
+		return 1
+	}
+	pow := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if raw <= m*pow {
+			return m * pow
+		}
+	}
+	return 10 * pow
+}
+
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func main() {
+	svgPath := flag.String("svg", "bench/origins.svg", "where to write the chart; empty for none")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./bench/report [-svg file] [go-test-bench-output]")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if err := run(*svgPath, flag.Args()); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+func run(svgPath string, args []string) error {
+	var r io.Reader = os.Stdin
+	switch len(args) {
+	case 0:
+	case 1:
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	default:
+		return fmt.Errorf("give at most one input file, got %d", len(args))
+	}
+	in, err := parse(r)
+	if err != nil {
+		return err
+	}
+	writeMarkdown(os.Stdout, in)
+	if svgPath == "" {
+		return nil
+	}
+	f, err := os.Create(svgPath)
+	if err != nil {
+		return err
+	}
+	if err := writeSVG(f, in); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

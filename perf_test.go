@@ -1,0 +1,207 @@
+package cors
+
+// Performance properties that can be checked exactly, unlike times:
+// allocation counts, value slices that must not be shared between
+// responses, and the cap on the work of a hostile preflight.
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-cors/cors/internal/headers"
+)
+
+const perfPolicy = `{"allowed_origins":["` + benchOrigin + `"],"allowed_methods":["PUT"],"allowed_headers":["Authorization","Content-Type","X-Request-Id"]}`
+
+// TestAllocationsPerRequest pins the allocations of the common paths
+// through ServeHTTP, with a next handler that allocates nothing.
+//
+// One allocation is the floor on both paths: every response carries at
+// least Vary: Origin, and each value slice a response gets must be its own
+// (a slice shared between responses is rs/cors#198: a later handler that
+// edits it in place edits every response after it). Apply puts all the
+// values of one response in a single backing array, so one allocation
+// covers them all.
+func TestAllocationsPerRequest(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		header http.Header
+		max    float64
+	}{
+		{"no Origin", http.MethodGet, http.Header{"Accept": {"application/json"}}, 1},
+		{"allowed actual GET", http.MethodGet, actualHeader(benchOrigin), 1},
+		{"allowed preflight", http.MethodOptions, preflightRequestHeader(benchOrigin, benchPreflight), 1},
+	}
+	handler := loadHandler(t, perfPolicy)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newReusedWriter()
+			r := preparedRequest(tt.method, tt.header, w)
+			allocs := testing.AllocsPerRun(200, func() {
+				w.reset()
+				if err := handler.ServeHTTP(w, r, nextCaddy); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs > tt.max {
+				t.Errorf("%v allocations per request, want at most %v", allocs, tt.max)
+			}
+		})
+	}
+}
+
+// TestNoValueSliceIsShared is rs/cors#198: a later handler that edits or
+// appends to a CORS header value it was given must change only its own
+// response, never the request's headers or the next response.
+func TestNoValueSliceIsShared(t *testing.T) {
+	handler := loadHandler(t, `{"allowed_origins":["`+benchOrigin+`"],"allowed_methods":["PUT"],"exposed_headers":["X-Total-Count"],"allow_credentials":true,"max_age":"10m","preflight_passthrough":true}`)
+	vandal := func(h http.Header) {
+		for key, values := range h {
+			if len(values) > 0 {
+				values[0] = "vandalized"
+				h[key] = append(values, "appended")
+			}
+		}
+	}
+	// The next handler vandalizes the headers it was given both before and
+	// after committing the response, so that its edits reach the header map
+	// the response is written from.
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		vandal(w.Header())
+		w.WriteHeader(http.StatusOK)
+		vandal(w.Header())
+		return nil
+	})
+	requests := []struct {
+		name   string
+		method string
+		header func() http.Header
+		want   http.Header
+	}{
+		{"no Origin", http.MethodGet, func() http.Header { return http.Header{} },
+			http.Header{"Vary": {"Origin"}}},
+		{"allowed actual GET", http.MethodGet, func() http.Header { return actualHeader(benchOrigin) },
+			http.Header{
+				"Access-Control-Allow-Origin":      {benchOrigin},
+				"Access-Control-Allow-Credentials": {"true"},
+				"Access-Control-Expose-Headers":    {"X-Total-Count"},
+				"Vary":                             {"Origin"},
+			}},
+		{"allowed preflight handed on", http.MethodOptions, func() http.Header { return preflightRequestHeader(benchOrigin, "x-request-id") },
+			http.Header{
+				"Access-Control-Allow-Origin":      {benchOrigin},
+				"Access-Control-Allow-Credentials": {"true"},
+				"Access-Control-Allow-Methods":     {"PUT"},
+				"Access-Control-Max-Age":           {"600"},
+				"Vary":                             {"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
+			}},
+	}
+	for _, tt := range requests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range 2 {
+				requestHeader := tt.header()
+				w := newReusedWriter()
+				r := preparedRequest(tt.method, requestHeader, w)
+				// The second request's response is checked before its next
+				// handler runs: it must be what the policy says, whatever the
+				// first request's next handler did.
+				checkNext := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+					if i == 1 {
+						for key, want := range tt.want {
+							if got := w.Header()[key]; len(got) != 1 || got[0] != want[0] {
+								t.Errorf("second request: %s is %q before its next handler, want %q", key, got, want)
+							}
+						}
+					}
+					return next(w, r)
+				})
+				if err := handler.ServeHTTP(w, r, checkNext); err != nil {
+					t.Fatal(err)
+				}
+				if origin := requestHeader.Get("Origin"); tt.header().Get("Origin") != origin {
+					t.Errorf("the request's Origin became %q", origin)
+				}
+			}
+		})
+	}
+}
+
+// TestHostilePreflightsStopAtTheCap checks that an oversized
+// Access-Control-Request-Headers is refused by its length alone. Each
+// hostile value starts with a name the policy does not allow: had a single
+// name been examined, the refusal would name it instead of the cap.
+func TestHostilePreflightsStopAtTheCap(t *testing.T) {
+	handler := loadHandler(t, perfPolicy)
+	tests := []struct {
+		name  string
+		value string
+		err   error
+	}{
+		{"1 MiB list", "x-not-allowed," + hostileMiB, headers.ErrRequestListTooLong},
+		{"10,000 names", "x-not-allowed," + hostileNames, headers.ErrRequestListTooLong},
+		{"10,000 empty elements", "x-not-allowed" + hostileEmpty, headers.ErrRequestListTooLong},
+		{"just over the cap", "x-not-allowed," + strings.Repeat("a", headers.MaxRequestListLen), headers.ErrRequestListTooLong},
+		{"too many empty elements under the cap", strings.Repeat(",", 100) + "x-not-allowed", headers.ErrTooManyEmpty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			_, _, err := headers.ParseRequestList([]string{tt.value}, func(string) bool { calls++; return false })
+			if err != tt.err || calls != 0 {
+				t.Errorf("ParseRequestList: error %v after %d names examined, want %v after none", err, calls, tt.err)
+			}
+
+			w := newReusedWriter()
+			r := preparedRequest(http.MethodOptions, preflightRequestHeader(benchOrigin, tt.value), w)
+			repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+			nextCalled := false
+			next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { nextCalled = true; return nil })
+			body := &strings.Builder{}
+			bw := &bodyWriter{reusedWriter: w, body: body}
+			if err := handler.ServeHTTP(bw, r, next); err != nil {
+				t.Fatal(err)
+			}
+			want := "CORS preflight rejected: " + tt.err.Error() + "\n"
+			if w.status != http.StatusForbidden || nextCalled || body.String() != want {
+				t.Errorf("status %d, next called %v, body %q; want 403 without next, body %q", w.status, nextCalled, body, want)
+			}
+			if reason, _ := repl.GetString(placeholderReason); reason != "header" {
+				t.Errorf("{%s} = %q, want header", placeholderReason, reason)
+			}
+			if acao := w.header.Get("Access-Control-Allow-Origin"); acao != "" {
+				t.Errorf("Access-Control-Allow-Origin %q on a refused preflight", acao)
+			}
+		})
+	}
+
+	// The work does not grow with the value: the allocations of a refusal
+	// are the same for a value just over the cap and for 1 MiB.
+	allocsFor := func(value string) float64 {
+		w := newReusedWriter()
+		r := preparedRequest(http.MethodOptions, preflightRequestHeader(benchOrigin, value), w)
+		return testing.AllocsPerRun(50, func() {
+			w.reset()
+			_ = handler.ServeHTTP(w, r, nextCaddy)
+		})
+	}
+	small, huge := allocsFor(strings.Repeat("a", headers.MaxRequestListLen+1)), allocsFor(hostileMiB)
+	if huge != small {
+		t.Errorf("refusing 1 MiB costs %v allocations, refusing %d bytes %v: work grows with the value", huge, headers.MaxRequestListLen+1, small)
+	}
+}
+
+// bodyWriter keeps what is written, for the tests that read a body.
+type bodyWriter struct {
+	*reusedWriter
+	body *strings.Builder
+}
+
+func (w *bodyWriter) Write(b []byte) (int, error) {
+	w.body.Write(b)
+	return w.reusedWriter.Write(b)
+}
