@@ -77,13 +77,14 @@ func setPlaceholders(repl *caddy.Replacer, rejection *policy.Rejection) {
 
 func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, rejection *policy.Rejection) {
 	if ce := c.logger.Check(level, msg); ce != nil {
-		fields := []zap.Field{
+		fields := make([]zap.Field, 0, 6)
+		fields = append(fields,
 			zap.String("origin", policy.Printable(r.Header.Get("Origin"))),
 			zap.String("method", r.Method),
 			zap.String("path", r.URL.Path),
 			zap.String("reason", string(rejection.Reason)),
-			zap.String("detail", rejection.Message),
-		}
+			zap.String("detail", rejection.Message()),
+		)
 		// Every preflight is an OPTIONS; the method it asks for says more.
 		if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
 			fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "))))
@@ -98,10 +99,10 @@ func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, re
 func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection *policy.Rejection) error {
 	h := w.Header()
 	response.Apply(h)
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(http.StatusForbidden)
-	_, err := io.WriteString(w, "CORS preflight rejected: "+rejection.Message+"\n")
+	_, err := io.WriteString(w, "CORS preflight rejected: "+rejection.Message()+"\n")
 	return err
 }
 

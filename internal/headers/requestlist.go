@@ -51,8 +51,9 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 	canonical := len(lines) == 1
 	empty, count := 0, 0
 	for _, line := range lines {
-		for elem := range strings.SplitSeq(line, ",") {
-			name := strings.Trim(elem, " \t")
+		for {
+			elem, rest, more := strings.Cut(line, ",")
+			name := trimOWS(elem)
 			if len(name) != len(elem) {
 				canonical = false
 			}
@@ -61,19 +62,23 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 				if empty++; empty > maxEmptyElements {
 					return "", "", ErrTooManyEmpty
 				}
-				continue
+			} else {
+				if !IsToken(name) {
+					return "", name, nil
+				}
+				lower := name
+				if hasUpper(name) {
+					canonical, lower = false, strings.ToLower(name)
+				}
+				if !allow(lower) {
+					return "", name, nil
+				}
+				count++
 			}
-			if !IsToken(name) {
-				return "", name, nil
+			if !more {
+				break
 			}
-			lower := name
-			if hasUpper(name) {
-				canonical, lower = false, strings.ToLower(name)
-			}
-			if !allow(lower) {
-				return "", name, nil
-			}
-			count++
+			line = rest
 		}
 	}
 	switch {
@@ -87,7 +92,7 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 	b.Grow(size)
 	for _, line := range lines {
 		for elem := range strings.SplitSeq(line, ",") {
-			if name := strings.Trim(elem, " \t"); name != "" {
+			if name := trimOWS(elem); name != "" {
 				if b.Len() > 0 {
 					b.WriteByte(',')
 				}
@@ -96,6 +101,17 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 		}
 	}
 	return b.String(), "", nil
+}
+
+// trimOWS trims RFC 9110 optional white space: spaces and tabs.
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 func hasUpper(s string) bool {

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/caddy-cors/cors/internal/headers"
 	"github.com/caddy-cors/cors/internal/methods"
@@ -49,14 +51,23 @@ const (
 // Rejection says why a request gets no CORS headers.
 type Rejection struct {
 	Reason Reason
-	// Message is one line for people: which part failed and the request
-	// value at fault, cut to 64 visible ASCII bytes. It never shows the
-	// configured lists (R8).
-	Message string
+	format string // what failed, with one %q for value, or none
+	value  string // the request value at fault, as sent
+}
+
+// Message is one line for people: which part failed and the request value
+// at fault, cut to 64 visible ASCII bytes. It never shows the configured
+// lists (R8). It is built only when asked for: a refused CORS request is
+// only logged at debug level.
+func (r *Rejection) Message() string {
+	if !strings.Contains(r.format, "%q") {
+		return r.format
+	}
+	return fmt.Sprintf(r.format, Printable(r.value))
 }
 
 func reject(reason Reason, format string, value string) *Rejection {
-	return &Rejection{Reason: reason, Message: fmt.Sprintf(format, Printable(value))}
+	return &Rejection{Reason: reason, format: format, value: value}
 }
 
 // Printable cuts a request value to 64 bytes and replaces what is not
@@ -64,6 +75,13 @@ func reject(reason Reason, format string, value string) *Rejection {
 // bytes a client sent.
 func Printable(s string) string {
 	const limit = 64
+	clean := len(s) <= limit
+	for i := 0; clean && i < len(s); i++ {
+		clean = 0x20 <= s[i] && s[i] <= 0x7e
+	}
+	if clean {
+		return s
+	}
 	cut := len(s) > limit
 	if cut {
 		s = s[:limit]
@@ -89,7 +107,7 @@ func (p *Policy) checkOrigin(h http.Header) (string, *Rejection) {
 	}
 	values := h["Origin"]
 	if len(values) != 1 {
-		return "", &Rejection{Reason: ReasonMalformed, Message: fmt.Sprintf("the request has %d Origin headers", len(values))}
+		return "", reject(ReasonMalformed, "the request has "+strconv.Itoa(len(values))+" Origin headers", "")
 	}
 	origin := values[0]
 	if p.origins.Allows(origin) {
@@ -149,7 +167,7 @@ func (p *Policy) Preflight(h http.Header) (Response, *Rejection) {
 	allowHeaders, rejected, err := headers.ParseRequestList(h["Access-Control-Request-Headers"], p.allowsHeader)
 	switch {
 	case err != nil:
-		return p.RejectedPreflight(), &Rejection{Reason: ReasonHeader, Message: err.Error()}
+		return p.RejectedPreflight(), reject(ReasonHeader, err.Error(), "")
 	case rejected != "" && !headers.IsToken(rejected):
 		return p.RejectedPreflight(), reject(ReasonHeader, "header %q is not a valid header name", rejected)
 	case rejected != "":
@@ -158,7 +176,7 @@ func (p *Policy) Preflight(h http.Header) (Response, *Rejection) {
 	var allowPrivateNetwork string
 	if pna := h["Access-Control-Request-Private-Network"]; len(pna) == 1 && pna[0] == "true" {
 		if !p.privateNetwork {
-			return p.RejectedPreflight(), &Rejection{Reason: ReasonPrivateNetwork, Message: "private network access is not allowed"}
+			return p.RejectedPreflight(), reject(ReasonPrivateNetwork, "private network access is not allowed", "")
 		}
 		allowPrivateNetwork = "true"
 	}
@@ -179,12 +197,12 @@ func (p *Policy) Preflight(h http.Header) (Response, *Rejection) {
 // credentials the method is echoed. Browsers send exactly one token (R26).
 func (p *Policy) checkMethod(values []string) (string, *Rejection) {
 	if len(values) != 1 {
-		return "", &Rejection{Reason: ReasonMethod, Message: fmt.Sprintf("the request has %d Access-Control-Request-Method headers", len(values))}
+		return "", reject(ReasonMethod, "the request has "+strconv.Itoa(len(values))+" Access-Control-Request-Method headers", "")
 	}
 	method := values[0]
 	switch {
 	case method == "":
-		return "", &Rejection{Reason: ReasonMethod, Message: "Access-Control-Request-Method is empty"}
+		return "", reject(ReasonMethod, "Access-Control-Request-Method is empty", "")
 	case !headers.IsToken(method):
 		return "", reject(ReasonMethod, "method %q is not a valid method", method)
 	case methods.IsSafelisted(method):

@@ -249,7 +249,7 @@ func TestPreflight(t *testing.T) {
 				t.Errorf("rejected: %+v", rejection)
 			case tt.reason != "" && rejection == nil:
 				t.Errorf("allowed, want rejected for %s", tt.reason)
-			case tt.reason != "" && (rejection.Reason != tt.reason || !strings.Contains(rejection.Message, tt.msg)):
+			case tt.reason != "" && (rejection.Reason != tt.reason || !strings.Contains(rejection.Message(), tt.msg)):
 				t.Errorf("rejection %+v, want reason %s and a message with %q", rejection, tt.reason, tt.msg)
 			}
 		})

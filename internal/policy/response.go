@@ -81,6 +81,7 @@ func (r *Response) Apply(h http.Header) {
 	want := r.values()
 	var present uint8 // bit i: ManagedHeaders[i] already holds want[i]
 	var vary []string
+	// Before the next handler runs the map is usually empty: nothing to walk.
 	for key, current := range h {
 		if key == "Vary" {
 			vary = current
