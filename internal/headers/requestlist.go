@@ -32,8 +32,9 @@ var (
 // comma-joined, empty when none were requested (R33). When a name is not a
 // token or allow refuses it, rejected is that name as it was sent.
 //
-// The work is linear in the input and capped: a list over the caps is
-// refused with an error before any name is read.
+// The work is linear in the input and capped: a list over the length caps
+// is refused with an error before any name is read, and the scan stops at
+// the first empty element beyond the tolerated number.
 func ParseRequestList(lines []string, allow func(name string) bool) (allowHeaders, rejected string, err error) {
 	if len(lines) > maxFieldLines {
 		return "", "", ErrRequestListTooLong

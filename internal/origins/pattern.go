@@ -62,8 +62,33 @@ func ParsePattern(s string) (Pattern, error) {
 		return Pattern{}, fmt.Errorf("origin %q has no scheme: write scheme://host[:port], for example https://app.example.com", s)
 	}
 
+	p, wellFormed := split(s)
+	switch {
+	case p.strayWildcard:
+		return Pattern{}, fmt.Errorf("origin %q: a wildcard may only stand for the first labels (https://*.example.com) or the port (http://localhost:*)", s)
+	case !wellFormed:
+		return Pattern{}, notAnOrigin(s, p.Pattern)
+	case p.AnyPort && p.Port != "":
+		return Pattern{}, fmt.Errorf("origin %q has both a port and the port wildcard: write %q", s, Pattern{Origin: Origin{Scheme: p.Scheme, Host: p.Host}, Subdomains: p.Subdomains, AnyPort: true})
+	case p.Subdomains:
+		if err := checkParentDomain(s, p.Host); err != nil {
+			return Pattern{}, err
+		}
+	}
+	return p.Pattern, nil
+}
+
+// splitPattern is a pattern taken apart, before any judgement.
+type splitPattern struct {
+	Pattern
+	strayWildcard bool // a "*" where no wildcard may stand
+}
+
+// split takes the wildcards off s and parses what is left as an origin
+// spelt as browsers send it. It explains nothing, so that
+// canonicalSpelling can call it on a candidate without recursing.
+func split(s string) (p splitPattern, wellFormed bool) {
 	scheme, rest, _ := strings.Cut(s, "://")
-	var p Pattern
 	if after, ok := strings.CutPrefix(rest, "*."); ok {
 		p.Subdomains, rest = true, after
 	}
@@ -71,26 +96,15 @@ func ParsePattern(s string) (Pattern, error) {
 		p.AnyPort, rest = true, before
 	}
 	if strings.Contains(rest, "*") {
-		return Pattern{}, fmt.Errorf("origin %q: a wildcard may only stand for the first labels (https://*.example.com) or the port (http://localhost:*)", s)
+		p.strayWildcard = true
+		return p, false
 	}
-
 	o, ok := Parse(scheme + "://" + rest)
-	if ok {
-		ok = canonicalIP(o.Host)
-	}
-	if !ok {
-		return Pattern{}, notAnOrigin(s, p)
-	}
-	if p.AnyPort && o.Port != "" {
-		return Pattern{}, fmt.Errorf("origin %q has both a port and the port wildcard: write %q", s, Pattern{Origin: Origin{Scheme: o.Scheme, Host: o.Host}, Subdomains: p.Subdomains, AnyPort: true})
+	if !ok || !canonicalIP(o.Host) {
+		return p, false
 	}
 	p.Origin = o
-	if p.Subdomains {
-		if err := checkParentDomain(s, o.Host); err != nil {
-			return Pattern{}, err
-		}
-	}
-	return p, nil
+	return p, true
 }
 
 // canonicalIP refuses IP addresses spelt otherwise than browsers serialize
@@ -185,11 +199,11 @@ func canonicalSpelling(s string, p Pattern) (string, bool) {
 		o.Port = ""
 	}
 	fix := Pattern{Origin: o, Subdomains: p.Subdomains, AnyPort: p.AnyPort && o.Port == ""}.String()
-	// fix == s would recurse: s is being refused.
 	return fix, fix != s && validPattern(fix)
 }
 
+// validPattern reports whether ParsePattern would accept s.
 func validPattern(s string) bool {
-	_, err := ParsePattern(s)
-	return err == nil
+	p, ok := split(s)
+	return ok && !(p.AnyPort && p.Port != "") && (!p.Subdomains || checkParentDomain(s, p.Host) == nil)
 }

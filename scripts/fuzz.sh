@@ -4,8 +4,8 @@
 # per invocation, so each runs on its own. A failing input is written to
 # testdata/fuzz/<FuzzName>/ by go test: commit it as a regression seed.
 #
-#   .ci/fuzz            10s per target
-#   FUZZTIME=1m .ci/fuzz
+#   scripts/fuzz.sh                10s per target
+#   FUZZTIME=1m scripts/fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
