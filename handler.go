@@ -18,11 +18,11 @@ import (
 // with the CORS headers its response must carry.
 func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	switch policy.Classify(r.Method, r.Header) {
+	switch kind := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
 		response, rejection := c.policy.Preflight(r.Header)
-		countRequest(policy.Preflight, rejection)
-		setPlaceholders(repl, rejection)
+		countRequest(kind, rejection)
+		setPlaceholders(repl, kind, rejection)
 		if rejection != nil {
 			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, rejection)
 			return rejectPreflight(w, response, rejection)
@@ -38,8 +38,8 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	case policy.Actual:
 		response, rejection := c.policy.Actual(r.Header)
-		countRequest(policy.Actual, rejection)
-		setPlaceholders(repl, rejection)
+		countRequest(kind, rejection)
+		setPlaceholders(repl, kind, rejection)
 		if rejection != nil {
 			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, rejection)
 		}
@@ -49,10 +49,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return serveNext(w, r, next, response)
 
 	default:
-		if repl != nil {
-			repl.Set(placeholderAllowed, "")
-			repl.Set(placeholderReason, "")
-		}
+		setPlaceholders(repl, kind, nil)
 		return serveNext(w, r, next, c.policy.NotCORS())
 	}
 }
@@ -62,17 +59,30 @@ const (
 	placeholderReason  = "http.cors.reason"
 )
 
-func setPlaceholders(repl *caddy.Replacer, rejection *policy.Rejection) {
+// The placeholder values, boxed once: storing a string variable in the
+// replacer's map of any would allocate on every request.
+var (
+	placeholderTrue  any = "true"
+	placeholderFalse any = "false"
+	placeholderEmpty any = ""
+)
+
+// setPlaceholders sets {http.cors.allowed} (true, false, or empty for a
+// request without Origin) and {http.cors.reason}.
+func setPlaceholders(repl *caddy.Replacer, kind policy.Kind, rejection *policy.Rejection) {
 	if repl == nil {
 		return
 	}
-	if rejection == nil {
-		repl.Set(placeholderAllowed, "true")
-		repl.Set(placeholderReason, "")
-		return
+	allowed, reason := placeholderEmpty, placeholderEmpty
+	switch {
+	case kind == policy.NotCORS:
+	case rejection == nil:
+		allowed = placeholderTrue
+	default:
+		allowed, reason = placeholderFalse, string(rejection.Reason)
 	}
-	repl.Set(placeholderAllowed, "false")
-	repl.Set(placeholderReason, string(rejection.Reason))
+	repl.Set(placeholderAllowed, allowed)
+	repl.Set(placeholderReason, reason)
 }
 
 func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, rejection *policy.Rejection) {

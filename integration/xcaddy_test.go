@@ -58,7 +58,19 @@ func TestXcaddyEquivalentBuild(t *testing.T) {
 	// plugin use its replacement instead of asking a proxy for a module that
 	// is not published (CADDY-NOTES section 5 verified this recipe).
 	// GOWORK=off: a go.work above the temp dir must not leak in.
-	goEnv := append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0")
+	goEnv := append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
+	// xcaddy's default flags, or, when this test binary runs under the race
+	// detector, what XCADDY_RACE_DETECTOR=1 with empty XCADDY_GO_BUILD_FLAGS
+	// gives: -race and cgo. That build reuses the race-built packages this
+	// test binary was made of, instead of compiling all of Caddy once more
+	// with other flags, which keeps the test command short on a fresh machine.
+	buildFlags := []string{"-ldflags", "-w -s", "-trimpath", "-tags", "nobadger,nomysql,nopgx"}
+	if raceEnabled {
+		buildFlags = []string{"-race"}
+		goEnv = append(goEnv, "CGO_ENABLED=1")
+	} else {
+		goEnv = append(goEnv, "CGO_ENABLED=0")
+	}
 	run := func(t *testing.T, dir string, env []string, name string, args ...string) string {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, name, args...)
@@ -93,7 +105,7 @@ func TestXcaddyEquivalentBuild(t *testing.T) {
 	run(t, dir, goEnv, goTool, "get", regexp2)
 
 	bin := filepath.Join(dir, "caddy")
-	run(t, dir, goEnv, goTool, "build", "-o", bin, "-ldflags", "-w -s", "-trimpath", "-tags", "nobadger,nomysql,nopgx")
+	run(t, dir, goEnv, goTool, append([]string{"build", "-o", bin}, buildFlags...)...)
 
 	// The binary must not write into the developer's home.
 	home := t.TempDir()

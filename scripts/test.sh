@@ -18,18 +18,18 @@ if ! command -v chromium >/dev/null 2>&1; then
 	fi
 fi
 
-echo "== gofmt, go vet"
+echo "== gofmt"
 unformatted=$(gofmt -l .)
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change: $unformatted"
 	exit 1
 fi
-go vet ./...
 
 echo "== go test -race ./..."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-# One package at a time: the integration tests share Caddy's admin port 2999.
+# go test runs go vet's main checks itself. One package at a time: the
+# integration tests share Caddy's admin port 2999.
 go test -race -count=1 -p 1 -timeout 15m -v ./... >"$log" 2>&1 || {
 	grep -E -- '^(--- FAIL|FAIL|panic|ok )|_test.go:[0-9]+:' "$log" | tail -n 200
 	echo "tests failed"
