@@ -1,0 +1,133 @@
+package integration
+
+import (
+	"bufio"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// corsSeries names one series of caddy_http_cors_requests_total.
+type corsSeries struct{ kind, result, reason string }
+
+var corsSample = regexp.MustCompile(`^caddy_http_cors_requests_total\{([^}]*)\} (\S+)$`)
+
+// scrapeCORSMetrics reads caddy_http_cors_requests_total from the admin
+// API's /metrics endpoint, as Prometheus would.
+func scrapeCORSMetrics(t *testing.T) map[corsSeries]float64 {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, adminURL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := do(t, req)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", resp.StatusCode)
+	}
+	samples := map[corsSeries]float64{}
+	scanner := bufio.NewScanner(strings.NewReader(body))
+	for scanner.Scan() {
+		m := corsSample.FindStringSubmatch(scanner.Text())
+		if m == nil {
+			continue
+		}
+		labels := map[string]string{}
+		for pair := range strings.SplitSeq(m[1], ",") {
+			name, value, _ := strings.Cut(pair, "=")
+			labels[name] = strings.Trim(value, `"`)
+		}
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			t.Fatalf("sample %q: %v", scanner.Text(), err)
+		}
+		samples[corsSeries{labels["kind"], labels["result"], labels["reason"]}] = v
+	}
+	if len(samples) == 0 {
+		t.Fatalf("no caddy_http_cors_requests_total in /metrics:\n%s", body)
+	}
+	return samples
+}
+
+// assertCounted checks how much each series grew between two scrapes.
+func assertCounted(t *testing.T, before, after map[corsSeries]float64, want map[corsSeries]float64) {
+	t.Helper()
+	for series := range after {
+		if got := after[series] - before[series]; got != want[series] {
+			t.Errorf("%+v grew by %v, want %v", series, got, want[series])
+		}
+	}
+}
+
+const metricsSite = `
+http://127.0.0.1:9501 {
+	cors https://app.example.com {
+		methods PUT
+	}
+	respond "ok"
+}
+`
+
+// The counters are scraped from Caddy's admin /metrics after real
+// requests: each kind and result is counted once per request, non-CORS
+// requests not at all, and no label comes from the request.
+func TestMetricsCountRequestsOnTheAdminEndpoint(t *testing.T) {
+	loadCaddyfile(t, metricsSite)
+	const url, app = "http://127.0.0.1:9501/", "https://app.example.com"
+	before := scrapeCORSMetrics(t)
+
+	sendPreflight(t, url, app, "PUT", "")
+	sendPreflight(t, url, app, "PUT", "")
+	sendPreflight(t, url, app, "PURGE", "")
+	sendPreflight(t, url, app, "PUT", "x-debug")
+	sendPreflight(t, url, "https://evil.example", "PUT", "")
+	for range 3 {
+		sendRequest(t, http.MethodGet, url, app, nil, "")
+	}
+	sendRequest(t, http.MethodGet, url, "https://evil.example", nil, "")
+	sendRequest(t, http.MethodGet, url, "https://app.example.com/", nil, "")
+	sendRequest(t, http.MethodGet, url, "", nil, "")
+
+	after := scrapeCORSMetrics(t)
+	assertCounted(t, before, after, map[corsSeries]float64{
+		{"preflight", "allowed", ""}:        2,
+		{"preflight", "rejected", "method"}: 1,
+		{"preflight", "rejected", "header"}: 1,
+		{"preflight", "rejected", "origin"}: 1,
+		{"actual", "allowed", ""}:           3,
+		{"actual", "rejected", "origin"}:    1,
+		{"actual", "rejected", "malformed"}: 1,
+	})
+}
+
+// Each configuration load gets a new metrics registry; the collector is
+// registered in it again, and the counts go on from where they were.
+func TestMetricsSurviveAConfigReload(t *testing.T) {
+	loadCaddyfile(t, metricsSite)
+	const url, app = "http://127.0.0.1:9501/", "https://app.example.com"
+	sendRequest(t, http.MethodGet, url, app, nil, "")
+	before := scrapeCORSMetrics(t)
+
+	// Another policy, and two cors handlers (on disjoint paths) in one
+	// configuration, both counting into the same series.
+	loadCaddyfile(t, `
+http://127.0.0.1:9501 {
+	cors /other/* https://other.example.com
+	cors /api/* https://app.example.com {
+		methods DELETE
+	}
+	respond "reloaded"
+}
+`)
+	reloaded := scrapeCORSMetrics(t)
+	assertCounted(t, before, reloaded, map[corsSeries]float64{})
+
+	sendRequest(t, http.MethodGet, url+"api/x", app, nil, "")
+	sendRequest(t, http.MethodGet, url+"other/x", "https://other.example.com", nil, "")
+	sendPreflight(t, url+"api/x", app, "PUT", "")
+	assertCounted(t, reloaded, scrapeCORSMetrics(t), map[corsSeries]float64{
+		{"actual", "allowed", ""}:           2,
+		{"preflight", "rejected", "method"}: 1,
+	})
+}
