@@ -1,6 +1,8 @@
 package corscheck
 
 import (
+	"github.com/caddy-cors/cors/internal/headers"
+
 	"net/http"
 	"net/url"
 	"slices"
@@ -218,7 +220,7 @@ func parseAllowList(value string, lowerCase bool) ([]string, bool) {
 		if element == "" {
 			continue
 		}
-		if !isToken(element) {
+		if !headers.IsToken(element) {
 			return nil, false
 		}
 		if lowerCase {

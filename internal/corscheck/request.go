@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/caddy-cors/cors/internal/headers"
+	"github.com/caddy-cors/cors/internal/methods"
 )
 
 // Request describes the fetch() a script would make.
@@ -95,15 +98,14 @@ func (r Request) prepare() (preparedRequest, error) {
 	if method == "" {
 		method = "GET"
 	}
-	if !isToken(method) {
+	if !headers.IsToken(method) {
 		return p, fmt.Errorf("method %q is not a valid HTTP token", method)
 	}
 	// Fetch: forbidden methods throw a TypeError in fetch().
-	switch strings.ToUpper(method) {
-	case "CONNECT", "TRACE", "TRACK":
+	if methods.IsForbidden(method) {
 		return p, fmt.Errorf("method %s is forbidden: fetch() refuses it", method)
 	}
-	p.method = normalizeMethod(method)
+	p.method = methods.Normalize(method)
 
 	if r.BodyType != "" && (p.method == "GET" || p.method == "HEAD") {
 		return p, fmt.Errorf("--body-type with %s: fetch() refuses a body on a GET or HEAD request", p.method)
@@ -123,7 +125,7 @@ func (r Request) prepare() (preparedRequest, error) {
 	index := map[string]int{}
 	for _, h := range all {
 		name := strings.TrimSpace(h.Name)
-		if !isToken(name) {
+		if !headers.IsToken(name) {
 			return p, fmt.Errorf("header name %q is not a valid HTTP token", h.Name)
 		}
 		value := strings.Trim(h.Value, httpWhitespace)
@@ -147,38 +149,22 @@ func (r Request) prepare() (preparedRequest, error) {
 	return p, nil
 }
 
-// normalizeMethod is Fetch's "normalize a method": only these six are
-// upper-cased, so `patch` stays `patch` and needs `patch` in
-// Access-Control-Allow-Methods.
-func normalizeMethod(method string) string {
-	switch upper := strings.ToUpper(method); upper {
-	case "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT":
-		return upper
-	}
-	return method
-}
-
 // forbiddenRequestHeader explains why a script cannot set name (Fetch's
 // forbidden request-header), or returns "" when it can. Browsers drop such
 // headers silently; they never reach the preflight decision.
 func forbiddenRequestHeader(lower, value string) string {
-	switch lower {
-	case "accept-charset", "accept-encoding", "access-control-request-headers",
-		"access-control-request-method", "connection", "content-length", "cookie",
-		"cookie2", "date", "dnt", "expect", "host", "keep-alive", "origin", "referer",
-		"set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via":
+	switch {
+	case strings.HasPrefix(lower, "proxy-") || strings.HasPrefix(lower, "sec-"):
+		return lower + " starts with " + lower[:strings.IndexByte(lower, '-')+1] +
+			": a forbidden request-header a script cannot set; the browser drops it"
+	case headers.IsForbiddenRequestHeader(lower):
 		return lower + " is a forbidden request-header: a script cannot set it and the browser drops it"
-	case "x-http-method", "x-http-method-override", "x-method-override":
+	case lower == "x-http-method", lower == "x-http-method-override", lower == "x-method-override":
 		for _, m := range strings.Split(value, ",") {
-			switch strings.ToUpper(strings.Trim(m, httpWhitespace)) {
-			case "CONNECT", "TRACE", "TRACK":
+			if methods.IsForbidden(strings.Trim(m, httpWhitespace)) {
 				return lower + " names a forbidden method: the browser drops it"
 			}
 		}
-	}
-	if strings.HasPrefix(lower, "proxy-") || strings.HasPrefix(lower, "sec-") {
-		return lower + " starts with " + lower[:strings.IndexByte(lower, '-')+1] +
-			": a forbidden request-header a script cannot set; the browser drops it"
 	}
 	return ""
 }
@@ -210,18 +196,4 @@ func serializeOrigin(origin string) (string, error) {
 		return scheme + "://" + host + ":" + port, nil
 	}
 	return scheme + "://" + host, nil
-}
-
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= 0x20 || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,8 @@
 package corscheck
 
 import (
+	"github.com/caddy-cors/cors/internal/headers"
+
 	"slices"
 	"strconv"
 	"strings"
@@ -179,12 +181,12 @@ func quoteByte(c byte) string {
 func mimeEssence(value string) (string, bool) {
 	value = strings.Trim(value, httpWhitespace)
 	typ, rest, found := strings.Cut(value, "/")
-	if !found || typ == "" || !isToken(typ) {
+	if !found || typ == "" || !headers.IsToken(typ) {
 		return "", false
 	}
 	subtype, _, _ := strings.Cut(rest, ";")
 	subtype = strings.TrimRight(subtype, httpWhitespace)
-	if subtype == "" || !isToken(subtype) {
+	if subtype == "" || !headers.IsToken(subtype) {
 		return "", false
 	}
 	return strings.ToLower(typ + "/" + subtype), true

@@ -88,13 +88,13 @@ func TestDecidePreflight(t *testing.T) {
 	}
 }
 
-func TestNormalizeMethodUpperCasesOnlyTheSixNames(t *testing.T) {
-	for in, want := range map[string]string{
-		"get": "GET", "Post": "POST", "put": "PUT", "delete": "DELETE", "options": "OPTIONS", "head": "HEAD",
-		"patch": "patch", "Patch": "Patch", "PATCH": "PATCH", "purge": "purge",
-	} {
-		if got := normalizeMethod(in); got != want {
-			t.Errorf("normalizeMethod(%q) = %q, want %q", in, got, want)
+// fetch() normalizes the method as Fetch says: only six names are
+// upper-cased, so `patch` stays `patch`.
+func TestRequestMethodIsNormalizedAsFetchDoes(t *testing.T) {
+	for in, want := range map[string]string{"get": "GET", "Put": "PUT", "patch": "patch", "PATCH": "PATCH"} {
+		p, err := Request{URL: "http://127.0.0.1/", Origin: appOrigin, Method: in}.prepare()
+		if err != nil || p.method != want {
+			t.Errorf("method %q: got %q, %v; want %q", in, p.method, err, want)
 		}
 	}
 }

@@ -49,6 +49,13 @@ var forbiddenRequestHeaders = map[string]bool{
 	"trailer": true, "transfer-encoding": true, "upgrade": true, "via": true,
 }
 
+// IsForbiddenRequestHeader reports whether a script can never set name
+// (Fetch: forbidden request-header), whatever its case.
+func IsForbiddenRequestHeader(name string) bool {
+	lower := strings.ToLower(name)
+	return forbiddenRequestHeaders[lower] || strings.HasPrefix(lower, "proxy-") || strings.HasPrefix(lower, "sec-")
+}
+
 // CheckRequestHeaderName refuses a configured request header name that is
 // not a token or that no browser will ever ask for.
 func CheckRequestHeaderName(name string) error {
@@ -56,7 +63,7 @@ func CheckRequestHeaderName(name string) error {
 	switch {
 	case !IsToken(name):
 		return fmt.Errorf("header %q is not a valid header name%s", name, ListHint(name))
-	case forbiddenRequestHeaders[lower], strings.HasPrefix(lower, "proxy-"), strings.HasPrefix(lower, "sec-"):
+	case IsForbiddenRequestHeader(name):
 		return fmt.Errorf("header %q is a forbidden request header: browsers set it themselves and never ask to send it, so remove it", name)
 	case strings.HasPrefix(lower, "access-control-"):
 		return fmt.Errorf("header %q is a CORS response header, not a request header: the server sends it, the page must not; remove it here and from the page's request", name)

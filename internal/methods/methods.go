@@ -29,14 +29,23 @@ func IsSafelisted(method string) bool {
 	return method == "GET" || method == "HEAD" || method == "POST"
 }
 
+// IsForbidden reports whether no browser lets a script use method (Fetch:
+// forbidden method), whatever its case.
+func IsForbidden(method string) bool {
+	switch strings.ToUpper(method) {
+	case "CONNECT", "TRACE", "TRACK":
+		return true
+	}
+	return false
+}
+
 // Check refuses a configured method that is not a token or that no browser
 // lets a script use (Fetch: forbidden method, R25).
 func Check(method string) error {
 	if !headers.IsToken(method) {
 		return fmt.Errorf("method %q is not a valid method name%s", method, headers.ListHint(method))
 	}
-	switch strings.ToUpper(method) {
-	case "CONNECT", "TRACE", "TRACK":
+	if IsForbidden(method) {
 		return fmt.Errorf("method %q is forbidden in browsers, which never send it: remove it", method)
 	}
 	return nil
