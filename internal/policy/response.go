@@ -44,27 +44,16 @@ func (r *Response) values() [len(ManagedHeaders)]string {
 		r.ExposeHeaders, r.MaxAge, r.AllowPrivateNetwork}
 }
 
-// managedIndex gives the position of key in ManagedHeaders, or -1.
+// managedIndex gives the position of key in ManagedHeaders, or -1. Most
+// keys fail the prefix test, so this costs less than a map lookup.
 func managedIndex(key string) int {
-	const prefix = "Access-Control-"
-	if len(key) <= len(prefix) || key[:len(prefix)] != prefix {
+	if !strings.HasPrefix(key, "Access-Control-") {
 		return -1
 	}
-	switch key[len(prefix):] {
-	case "Allow-Origin":
-		return 0
-	case "Allow-Credentials":
-		return 1
-	case "Allow-Methods":
-		return 2
-	case "Allow-Headers":
-		return 3
-	case "Expose-Headers":
-		return 4
-	case "Max-Age":
-		return 5
-	case "Allow-Private-Network":
-		return 6
+	for i, name := range ManagedHeaders {
+		if key == name {
+			return i
+		}
 	}
 	return -1
 }
