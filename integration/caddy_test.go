@@ -183,7 +183,14 @@ func newClient() *http.Client {
 // already read (up to 1 MiB) and closed.
 func do(t *testing.T, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	resp, err := newClient().Do(req)
+	return doWith(t, newClient(), req)
+}
+
+// doWith sends req with client and returns the response with its body
+// read (up to 1 MiB) and closed.
+func doWith(t *testing.T, client *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
@@ -193,6 +200,29 @@ func do(t *testing.T, req *http.Request) (*http.Response, string) {
 		t.Fatalf("%s %s: reading body: %v", req.Method, req.URL, err)
 	}
 	return resp, string(body)
+}
+
+// readBeforeRelease runs read and fails t unless it returns want within 5 s,
+// while the upstream still holds the response open: a streamed chunk that
+// only arrives when the upstream ends was buffered on the way.
+func readBeforeRelease(t *testing.T, read func() (string, error), want string) {
+	t.Helper()
+	got := make(chan string, 1)
+	go func() {
+		s, err := read()
+		if err != nil {
+			s = "error: " + err.Error()
+		}
+		got <- s
+	}()
+	select {
+	case s := <-got:
+		if s != want {
+			t.Fatalf("first chunk %q, want %q", s, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first chunk did not arrive while the upstream held the response open: it is buffered")
+	}
 }
 
 // sendPreflight sends a CORS preflight: OPTIONS with Origin and

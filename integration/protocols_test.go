@@ -258,22 +258,7 @@ func testStreamingThroughCORS(t *testing.T, client *http.Client, base string, ma
 	})
 
 	lines := bufio.NewReader(resp.Body)
-	first := make(chan string, 1)
-	go func() {
-		line, err := lines.ReadString('\n')
-		if err != nil {
-			line = "error: " + err.Error()
-		}
-		first <- line
-	}()
-	select {
-	case line := <-first:
-		if line != "first\n" {
-			t.Fatalf("first chunk %q, want %q", line, "first\n")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the first chunk did not arrive while the upstream held the response open: it is buffered")
-	}
+	readBeforeRelease(t, func() (string, error) { return lines.ReadString('\n') }, "first\n")
 	release()
 	if rest, err := io.ReadAll(lines); err != nil || string(rest) != "second\n" {
 		t.Errorf("after releasing the upstream: %q, err %v; want %q", rest, err, "second\n")
@@ -310,22 +295,6 @@ func loadFullCaddyfile(t *testing.T, caddyfile string) {
 	if t.Failed() {
 		t.FailNow()
 	}
-}
-
-// doWith sends req with client and returns the response with its body
-// read and closed.
-func doWith(t *testing.T, client *http.Client, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", req.Method, req.URL, err)
-	}
-	return resp, string(body)
 }
 
 // assertProto fails t unless resp came over HTTP major.

@@ -80,22 +80,7 @@ http://127.0.0.1:9140 {
 	assertHeader(t, resp.Header, "Content-Type", "text/event-stream")
 
 	events := bufio.NewReader(resp.Body)
-	first := make(chan string, 1)
-	go func() {
-		ev, err := readUntilBlankLine(events)
-		if err != nil {
-			ev = "error: " + err.Error()
-		}
-		first <- ev
-	}()
-	select {
-	case ev := <-first:
-		if ev != "data: first" {
-			t.Fatalf("first event = %q, want %q", ev, "data: first")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("first event did not arrive while the upstream held the stream open: the response is buffered")
-	}
+	readBeforeRelease(t, func() (string, error) { return readUntilBlankLine(events) }, "data: first")
 
 	releaseUpstream()
 	second, err := readUntilBlankLine(events)
