@@ -28,6 +28,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 			return rejectPreflight(w, response, rejection)
 		}
 		if c.policy.PreflightPassthrough() {
+			response.Apply(w.Header())
 			return serveNext(w, r, next, response)
 		}
 		// Fetch: a preflight never carries credentials, so it must not
@@ -45,10 +46,15 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 		// A refused origin still reaches the next handler: Origin also comes
 		// with same-origin form posts, and the browser, not the server,
-		// withholds the response (R46).
+		// withholds the response (R46). The headers are set before it runs,
+		// so that every handler after this one sees the response's CORS
+		// headers as they will be sent.
+		response.Apply(w.Header())
 		return serveNext(w, r, next, response)
 
 	default:
+		// Without Origin nothing after this handler needs the headers
+		// early: they are set when the response is committed.
 		setPlaceholders(repl, kind, nil)
 		return serveNext(w, r, next, c.policy.NotCORS())
 	}
@@ -89,7 +95,7 @@ func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, re
 	if ce := c.logger.Check(level, msg); ce != nil {
 		fields := make([]zap.Field, 0, 6)
 		fields = append(fields,
-			zap.String("origin", policy.Printable(r.Header.Get("Origin"))),
+			zap.String("origin", policy.Printable(firstValue(r.Header["Origin"]))),
 			zap.String("method", r.Method),
 			zap.String("path", r.URL.Path),
 			zap.String("reason", string(rejection.Reason)),
@@ -97,10 +103,24 @@ func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, re
 		)
 		// Every preflight is an OPTIONS; the method it asks for says more.
 		if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
-			fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "))))
+			requestedMethod := firstValue(requested)
+			if len(requested) > 1 {
+				requestedMethod = strings.Join(requested, ", ")
+			}
+			fields = append(fields, zap.String("requested_method", policy.Printable(requestedMethod)))
 		}
 		ce.Write(fields...)
 	}
+}
+
+// firstValue is the first field line of a header, which is the only one of
+// a well-formed request for the headers logged here. Header.Get would do,
+// but it canonicalizes a name that is already canonical.
+func firstValue(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return lines[0]
 }
 
 // rejectPreflight answers a refused preflight: 403, no Access-Control-*
@@ -109,24 +129,26 @@ func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, re
 func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection *policy.Rejection) error {
 	h := w.Header()
 	response.Apply(h)
-	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
+	// Both values in one backing array, each line a full slice of its own.
+	values := []string{"text/plain; charset=utf-8", "nosniff"}
+	h["Content-Type"] = values[0:1:1]
+	h["X-Content-Type-Options"] = values[1:2:2]
 	w.WriteHeader(http.StatusForbidden)
 	_, err := io.WriteString(w, "CORS preflight rejected: "+rejection.Message()+"\n")
 	return err
 }
 
-// serveNext sets the CORS headers before the next handler runs and asserts
-// them again when the response is committed, after an upstream or a later
-// handler has added its own. When the next handler returns an error
-// instead, Caddy writes the error response with its own writer, past this
-// wrapper, from the same header map: the headers are asserted once more
-// before the error goes back to it.
+// serveNext sends the request on to next with a writer that asserts the
+// CORS headers of its response when the response is committed, after an
+// upstream or a later handler has added its own. They are asserted once
+// more when next returns without committing: when it returns an error,
+// Caddy writes the error response with its own writer, past this wrapper,
+// from the same header map; when it wrote nothing, net/http sends the map
+// as it is.
 func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response policy.Response) error {
-	response.Apply(w.Header())
 	rw := getResponseWriter(w, response)
 	err := next.ServeHTTP(rw, r)
-	if err != nil && !rw.committed {
+	if !rw.committed {
 		response.Apply(w.Header())
 	}
 	putResponseWriter(rw)

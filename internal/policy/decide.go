@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,20 +49,25 @@ const (
 
 // Rejection says why a request gets no CORS headers.
 type Rejection struct {
-	Reason Reason
-	format string // what failed, with one %q for value, or none
-	value  string // the request value at fault, as sent
+	Reason  Reason
+	format  string // what failed, with one %q for value, or none
+	value   string // the request value at fault, as sent
+	message string // built by the first call to Message
 }
 
 // Message is one line for people: which part failed and the request value
 // at fault, cut to 64 visible ASCII bytes. It never shows the configured
-// lists (R8). It is built only when asked for: a refused CORS request is
-// only logged at debug level.
+// lists (R8). It is built only when asked for, since a refused CORS request
+// is only logged at debug level, and once: a refused preflight shows it in
+// its log line and in its body.
 func (r *Rejection) Message() string {
-	if !strings.Contains(r.format, "%q") {
-		return r.format
+	if r.message == "" {
+		r.message = r.format
+		if before, after, found := strings.Cut(r.format, "%q"); found {
+			r.message = before + strconv.Quote(Printable(r.value)) + after
+		}
 	}
-	return fmt.Sprintf(r.format, Printable(r.value))
+	return r.message
 }
 
 func reject(reason Reason, format string, value string) *Rejection {
