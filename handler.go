@@ -21,8 +21,9 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	switch kind := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
 		response, rejection := c.policy.Preflight(r.Header)
-		countRequest(kind, rejection)
-		setPlaceholders(repl, kind, rejection)
+		outcome := outcomeIndex(rejection)
+		countRequest(kind, outcome)
+		setPlaceholders(repl, kind, outcome)
 		if rejection != nil {
 			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, rejection)
 			return rejectPreflight(w, response, rejection)
@@ -39,8 +40,9 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	case policy.Actual:
 		response, rejection := c.policy.Actual(r.Header)
-		countRequest(kind, rejection)
-		setPlaceholders(repl, kind, rejection)
+		outcome := outcomeIndex(rejection)
+		countRequest(kind, outcome)
+		setPlaceholders(repl, kind, outcome)
 		if rejection != nil {
 			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, rejection)
 		}
@@ -55,7 +57,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	default:
 		// Without Origin nothing after this handler needs the headers
 		// early: they are set when the response is committed.
-		setPlaceholders(repl, kind, nil)
+		setPlaceholders(repl, kind, 0)
 		return serveNext(w, r, next, c.policy.NotCORS())
 	}
 }
@@ -71,24 +73,33 @@ var (
 	placeholderTrue  any = "true"
 	placeholderFalse any = "false"
 	placeholderEmpty any = ""
+	// placeholderReasons holds each entry of outcomes, the allowed one
+	// being empty.
+	placeholderReasons = func() (boxed [len(outcomes)]any) {
+		for i, reason := range outcomes {
+			boxed[i] = string(reason)
+		}
+		return boxed
+	}()
 )
 
 // setPlaceholders sets {http.cors.allowed} (true, false, or empty for a
-// request without Origin) and {http.cors.reason}.
-func setPlaceholders(repl *caddy.Replacer, kind policy.Kind, rejection *policy.Rejection) {
+// request without Origin) and {http.cors.reason}, from the position of the
+// request's outcome in outcomes.
+func setPlaceholders(repl *caddy.Replacer, kind policy.Kind, outcome int) {
 	if repl == nil {
 		return
 	}
-	allowed, reason := placeholderEmpty, placeholderEmpty
+	allowed := placeholderEmpty
 	switch {
 	case kind == policy.NotCORS:
-	case rejection == nil:
+	case outcome == 0:
 		allowed = placeholderTrue
 	default:
-		allowed, reason = placeholderFalse, string(rejection.Reason)
+		allowed = placeholderFalse
 	}
 	repl.Set(placeholderAllowed, allowed)
-	repl.Set(placeholderReason, reason)
+	repl.Set(placeholderReason, placeholderReasons[outcome])
 }
 
 func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, rejection *policy.Rejection) {
@@ -134,7 +145,11 @@ func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection 
 	h["Content-Type"] = values[0:1:1]
 	h["X-Content-Type-Options"] = values[1:2:2]
 	w.WriteHeader(http.StatusForbidden)
-	_, err := io.WriteString(w, "CORS preflight rejected: "+rejection.Message()+"\n")
+	const prefix = "CORS preflight rejected: "
+	message := rejection.Message()
+	body := make([]byte, 0, len(prefix)+len(message)+1)
+	body = append(append(append(body, prefix...), message...), '\n')
+	_, err := w.Write(body)
 	return err
 }
 

@@ -49,20 +49,24 @@ func registerMetrics(registry *prometheus.Registry) error {
 	return err
 }
 
-// countRequest counts one preflight or actual request; a nil rejection is
-// an allowed request.
-func countRequest(kind policy.Kind, rejection *policy.Rejection) {
+// outcomeIndex is the position in outcomes of how a request ended; a nil
+// rejection is an allowed request.
+func outcomeIndex(rejection *policy.Rejection) int {
+	if rejection != nil {
+		for i, reason := range outcomes {
+			if reason == rejection.Reason {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// countRequest counts one preflight or actual request.
+func countRequest(kind policy.Kind, outcome int) {
 	k := 1
 	if kind == policy.Preflight {
 		k = 0
 	}
-	o := 0
-	if rejection != nil {
-		for i, reason := range outcomes {
-			if reason == rejection.Reason {
-				o = i
-			}
-		}
-	}
-	requestCounters[k][o].Inc()
+	requestCounters[k][outcome].Inc()
 }
