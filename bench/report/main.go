@@ -3,14 +3,15 @@
 // not met, and draws bench/origins.svg: time per request against the number
 // of configured origins, for this module and for github.com/rs/cors.
 //
-// Usage, from the repository root:
+// Usage, from the repository root (bench/run.sh does both):
 //
 //	go test -run '^$' -bench . -benchmem -count 6 . | tee bench.txt
 //	go run ./bench/report [-svg bench/origins.svg] [bench.txt] > report.md
 //
 // It reads stdin when no file is given. With several runs of a benchmark
-// (-count), each figure is the median of the runs, which one slow run on a
-// busy machine does not move.
+// (-count, or several rounds of the whole set as bench/run.sh does), each
+// figure is the median of the runs, which one slow run on a busy machine
+// does not move.
 package main
 
 import (

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The benchmarks of bench_test.go, side by side with rs/cors, then the
+# README's table, its targets and bench/origins.svg (bench/report).
+#
+# The whole set runs ROUNDS times, one round after the other, rather than
+# each benchmark -count times in a row: on a shared machine whose speed
+# drifts over minutes, a drift then falls on every scenario alike instead of
+# on whichever ran during it, and the medians stay comparable.
+#
+# Usage (from anywhere):   bash bench/run.sh [output file, default bench.txt]
+# Settings (environment):  ROUNDS=10 BENCHTIME=1s
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-10}
+BENCHTIME=${BENCHTIME:-1s}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=$(realpath -m "${1:-bench.txt}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cd "$repo"
+go test -c -o "$work/cors.test" .
+for ((round = 1; round <= ROUNDS; round++)); do
+	echo "bench: round $round of $ROUNDS" >&2
+	"$work/cors.test" -test.run '^$' -test.bench . -test.benchmem -test.benchtime "$BENCHTIME"
+done >"$out"
+go run ./bench/report "$out"
