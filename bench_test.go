@@ -267,3 +267,35 @@ func checkScenario(b *testing.B, s benchScenario, w *reusedWriter, serve func())
 		b.Fatalf("%s: Access-Control-Allow-Origin %q, want %q", s.name, got, s.allowOrigin)
 	}
 }
+
+// BenchmarkRefusalLogLine splits the cost of a hostile preflight: the
+// refusal with the info log line the contract asks for (JSON into
+// io.Discard, as everywhere here), the same refusal with a logger that
+// drops the line, and an allowed preflight for scale. bench/report does not
+// read it; README "Performance" quotes it.
+func BenchmarkRefusalLogLine(b *testing.B) {
+	scenarios := []struct {
+		name   string
+		value  string
+		logged bool
+	}{
+		{"allowed_preflight", benchPreflight, true},
+		{"hostile_10000_names", hostileNames, true},
+		{"hostile_10000_names_unlogged", hostileNames, false},
+	}
+	for _, s := range scenarios {
+		b.Run(s.name, func(b *testing.B) {
+			handler := loadHandler(b, perfPolicy)
+			if !s.logged {
+				handler.logger = zap.NewNop()
+			}
+			w := newReusedWriter()
+			r := preparedRequest(http.MethodOptions, preflightRequestHeader(benchOrigin, s.value), w)
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				_ = handler.ServeHTTP(w, r, nextCaddy)
+			}
+		})
+	}
+}
