@@ -202,6 +202,25 @@ func doWith(t *testing.T, client *http.Client, req *http.Request) (*http.Respons
 	return resp, string(body)
 }
 
+// writeInTwoParts is a streaming upstream's response: first, flushed at
+// once, then second when release is closed. It gives up when the request
+// ends or after requestTimeout.
+func writeInTwoParts(w http.ResponseWriter, r *http.Request, release <-chan struct{}, first, second string) {
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, first)
+	if err := http.NewResponseController(w).Flush(); err != nil {
+		return
+	}
+	select {
+	case <-release:
+	case <-r.Context().Done():
+		return
+	case <-time.After(requestTimeout):
+		return
+	}
+	_, _ = io.WriteString(w, second)
+}
+
 // readBeforeRelease runs read and fails t unless it returns want within 5 s,
 // while the upstream still holds the response open: a streamed chunk that
 // only arrives when the upstream ends was buffered on the way.

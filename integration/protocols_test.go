@@ -219,19 +219,7 @@ func (s *streamingUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("Access-Control-Allow-Origin", "*") // an upstream's own, to be replaced
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, "first\n")
-	if err := http.NewResponseController(w).Flush(); err != nil {
-		return
-	}
-	select {
-	case <-release:
-	case <-r.Context().Done():
-		return
-	case <-time.After(requestTimeout):
-		return
-	}
-	_, _ = io.WriteString(w, "second\n")
+	writeInTwoParts(w, r, release, "first\n", "second\n")
 }
 
 // testStreamingThroughCORS checks the first chunk arrives while the

@@ -32,19 +32,7 @@ func TestServerSentEventsStreamThroughCORS(t *testing.T) {
 	upstream := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-cache")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, "data: first\n\n")
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			return
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		case <-time.After(requestTimeout):
-			return
-		}
-		_, _ = io.WriteString(w, "data: second\n\n")
+		writeInTwoParts(w, r, release, "data: first\n\n", "data: second\n\n")
 	}))
 	// Registered after startUpstream, so it runs before the server's Close,
 	// which waits for this handler to return.
