@@ -60,14 +60,7 @@ const (
 
 // browserCaddyfile is the config behind every scenario except the demo.
 // LOGDIR, WWWDIR, HASH and DEAD are substituted by the test.
-const browserCaddyfile = `{
-	admin localhost:2999
-	http_port 9080
-	https_port 9443
-	default_bind 127.0.0.1
-	skip_install_trust
-	grace_period 1ns
-	log {
+const browserCaddyfile = "{\n" + globalOptionLines + `	log {
 		output file LOGDIR/caddy.log
 		format json
 		level INFO

@@ -45,14 +45,16 @@ const (
 	// globalOptions is the global block every Caddyfile in this package must
 	// start with: caddytest's admin address, ports that no other test uses,
 	// no trust-store installation, fast reloads, and loopback-only listeners.
-	globalOptions = `{
-	admin localhost:2999
+	globalOptions = "{\n" + globalOptionLines + "}\n"
+
+	// globalOptionLines are the lines of globalOptions, for the Caddyfiles
+	// whose global block needs more (a log file, protocols).
+	globalOptionLines = `	admin localhost:2999
 	http_port 9080
 	https_port 9443
 	default_bind 127.0.0.1
 	skip_install_trust
 	grace_period 1ns
-}
 `
 
 	// jsonAdmin is the "admin" member every JSON config in this package must

@@ -40,14 +40,7 @@ func protocolsCaddyfile(upstream string) string {
 		}
 	}
 	respond "protocols ok" 200`, appOrigin, upstream)
-	return fmt.Sprintf(`{
-	admin localhost:2999
-	http_port 9080
-	https_port 9443
-	default_bind 127.0.0.1
-	skip_install_trust
-	grace_period 1ns
-	auto_https disable_redirects
+	return "{\n" + globalOptionLines + fmt.Sprintf(`	auto_https disable_redirects
 	servers {
 		protocols h1 h2 h3
 	}
