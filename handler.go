@@ -21,9 +21,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	switch kind := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
 		response, rejection := c.policy.Preflight(r.Header)
-		outcome := outcomeIndex(rejection)
-		countRequest(kind, outcome)
-		setPlaceholders(repl, kind, outcome)
+		record(repl, kind, rejection)
 		if rejection != nil {
 			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, rejection)
 			return rejectPreflight(w, response, rejection)
@@ -40,9 +38,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	case policy.Actual:
 		response, rejection := c.policy.Actual(r.Header)
-		outcome := outcomeIndex(rejection)
-		countRequest(kind, outcome)
-		setPlaceholders(repl, kind, outcome)
+		record(repl, kind, rejection)
 		if rejection != nil {
 			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, rejection)
 		}
@@ -60,6 +56,14 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		setPlaceholders(repl, kind, 0)
 		return serveNext(w, r, next, c.policy.NotCORS())
 	}
+}
+
+// record counts a CORS request's outcome and sets the placeholders that
+// show it.
+func record(repl *caddy.Replacer, kind policy.Kind, rejection *policy.Rejection) {
+	outcome := outcomeIndex(rejection)
+	countRequest(kind, outcome)
+	setPlaceholders(repl, kind, outcome)
 }
 
 const (
