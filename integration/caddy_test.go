@@ -56,10 +56,6 @@ const (
 	skip_install_trust
 	grace_period 1ns
 `
-
-	// jsonAdmin is the "admin" member every JSON config in this package must
-	// carry, so that the admin endpoint stays where caddytest looks for it.
-	jsonAdmin = `"admin": {"listen": "localhost:2999"}`
 )
 
 // managedCORSHeaders are the response headers the module owns (SPEC: "The
@@ -145,9 +141,9 @@ func loadCaddyfile(t *testing.T, sites string) *caddytest.Tester {
 	return tester
 }
 
-// loadJSON loads a complete JSON config (which must contain jsonAdmin) into
-// the shared in-process Caddy, and fails the test at once if it does not
-// load.
+// loadJSON loads a complete JSON config into the shared in-process Caddy,
+// and fails the test at once if it does not load. The config must keep the
+// admin endpoint where caddytest looks for it, localhost:2999.
 func loadJSON(t *testing.T, config string) *caddytest.Tester {
 	t.Helper()
 	if !strings.Contains(config, `"localhost:2999"`) {

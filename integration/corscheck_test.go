@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -232,14 +231,10 @@ func TestCorsCheckCommand(t *testing.T) {
 // temporary directory, as a user would with `go build ./cmd/caddy`.
 func buildCaddy(t *testing.T) string {
 	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
 	binary := filepath.Join(t.TempDir(), "caddy")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", binary, "./cmd/caddy")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/caddy")
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {

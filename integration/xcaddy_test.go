@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +26,6 @@ const caddyVersion = "v2.11.9"
 func TestXcaddyEquivalentBuild(t *testing.T) {
 	if testing.Short() && !ciStrict() {
 		t.Skip("xcaddy-equivalent build: skipped under -short")
-	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
 	}
 	repo, err := filepath.Abs("..")
 	if err != nil {
@@ -87,25 +82,25 @@ func TestXcaddyEquivalentBuild(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), mainGo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, dir, goEnv, goTool, "mod", "init", "caddy")
-	run(t, dir, goEnv, goTool, "mod", "edit", "-replace", "github.com/caddy-cors/cors="+repo)
-	run(t, dir, goEnv, goTool, "get", "github.com/caddyserver/caddy/v2@"+caddyVersion)
-	run(t, dir, goEnv, goTool, "get", "github.com/caddy-cors/cors", "github.com/caddyserver/caddy/v2@"+caddyVersion)
+	run(t, dir, goEnv, "go", "mod", "init", "caddy")
+	run(t, dir, goEnv, "go", "mod", "edit", "-replace", "github.com/caddy-cors/cors="+repo)
+	run(t, dir, goEnv, "go", "get", "github.com/caddyserver/caddy/v2@"+caddyVersion)
+	run(t, dir, goEnv, "go", "get", "github.com/caddy-cors/cors", "github.com/caddyserver/caddy/v2@"+caddyVersion)
 	// Offline, chroma's import of github.com/dlclark/regexp2/v2 (not in the
 	// build list yet) would be a network lookup: pin it to the version this
 	// repository uses before the plain `go get`, and again after `go mod
 	// tidy -e`, which may drop it (CADDY-NOTES section 5).
 	regexp2 := "github.com/dlclark/regexp2/v2@" +
-		strings.TrimSpace(run(t, repo, goEnv, goTool, "list", "-m", "-f", "{{.Version}}", "github.com/dlclark/regexp2/v2"))
-	run(t, dir, goEnv, goTool, "get", regexp2)
-	run(t, dir, goEnv, goTool, "get")
+		strings.TrimSpace(run(t, repo, goEnv, "go", "list", "-m", "-f", "{{.Version}}", "github.com/dlclark/regexp2/v2"))
+	run(t, dir, goEnv, "go", "get", regexp2)
+	run(t, dir, goEnv, "go", "get")
 	// xcaddy's `go mod tidy -e`: -e because offline it cannot resolve the
 	// test dependencies of dependencies.
-	run(t, dir, goEnv, goTool, "mod", "tidy", "-e")
-	run(t, dir, goEnv, goTool, "get", regexp2)
+	run(t, dir, goEnv, "go", "mod", "tidy", "-e")
+	run(t, dir, goEnv, "go", "get", regexp2)
 
 	bin := filepath.Join(dir, "caddy")
-	run(t, dir, goEnv, goTool, append([]string{"build", "-o", bin}, buildFlags...)...)
+	run(t, dir, goEnv, "go", append([]string{"build", "-o", bin}, buildFlags...)...)
 
 	// The binary must not write into the developer's home.
 	home := t.TempDir()
