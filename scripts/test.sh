@@ -1,49 +1,107 @@
 #!/usr/bin/env bash
-# Runs every test of the module, as CI does (.ci/run calls this script).
+# Runs every check of the module, as CI does (.ci/run runs exactly this):
 #
-# It installs what the tests need when it is missing and the machine allows
-# it (Chromium from Debian's packages, as root), then runs the whole suite
-# under the race detector and each fuzz target for a short fixed time.
-# With CI=true, a skipped test is a failure.
-set -euo pipefail
+#   1. installs what is missing, when it can: gcc (the race detector needs
+#      cgo), Chromium, Firefox, WebKit's WebDriver and Xvfb from Debian's
+#      packages (as root), and the pinned staticcheck and xcaddy;
+#   2. gofmt and staticcheck over both Go modules (the plugin at the root,
+#      and integration/, which holds the tests that need extra modules);
+#   3. every test of both modules under the race detector, the integration
+#      tests including a real xcaddy build of Caddy with the module at the
+#      oldest supported and the newest Caddy version;
+#   4. every fuzz target for a fixed number of executions (scripts/fuzz.sh).
+#
+# Any failure prints its real error. With CI=true a skipped test is a failure.
+set -uo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
-if ! command -v chromium >/dev/null 2>&1; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		echo "== installing chromium (browser tests)"
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-	else
-		echo "== chromium is missing and cannot be installed here: the browser tests will skip"
-	fi
-fi
+staticcheck_version=v0.8.2
+xcaddy_version=v0.4.5
 
-echo "== gofmt"
-unformatted=$(gofmt -l .)
-if [ -n "$unformatted" ]; then
-	echo "gofmt would change: $unformatted"
-	exit 1
-fi
-
-echo "== go test -race ./..."
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-# go test runs go vet's main checks itself. One package at a time: the
-# integration tests share Caddy's admin port 2999.
-go test -race -count=1 -p 1 -timeout 15m -v ./... >"$log" 2>&1 || {
-	grep -E -- '^(--- FAIL|FAIL|panic|ok )|_test.go:[0-9]+:' "$log" | tail -n 200
-	echo "tests failed"
+fail() {
+	echo "FAILED: $*" >&2
 	exit 1
 }
-grep -E -- '^(ok|FAIL|---) ' "$log" | grep -v -- '--- PASS' || true
-skipped=$(grep -E -- '--- SKIP' "$log" || true)
-if [ -n "$skipped" ]; then
-	echo "$skipped"
-	if [ "${CI:-}" = true ]; then
-		echo "tests were skipped, which CI does not allow"
-		exit 1
+step() {
+	echo "== $* ($SECONDS s)"
+}
+
+step "system packages"
+missing=()
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || missing+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+if [ "${#missing[@]}" -gt 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq || fail "apt-get update (its error is above)"
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+			fail "apt-get install ${missing[*]} (its error is above)"
+	else
+		echo "missing and not installable here (not root, or no apt-get): ${missing[*]}"
+		echo "the tests that need them skip, which fails under CI=true"
 	fi
 fi
+command -v gcc >/dev/null 2>&1 ||
+	fail "the race detector needs cgo and a C compiler: install gcc"
+[ "$(go env CGO_ENABLED)" = 1 ] ||
+	fail "the race detector needs cgo: CGO_ENABLED is $(go env CGO_ENABLED), set CGO_ENABLED=1"
 
-echo "== fuzz targets"
-./scripts/fuzz.sh
+step "Go tools"
+tools="$(go env GOPATH)/bin"
+export PATH="$tools:$PATH"
+install_tool() { # <binary> <package> <module> <version>
+	if ! go version -m "$tools/$1" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+$3[[:space:]]+$4([[:space:]]|$)"; then
+		echo "installing $2@$4"
+		GOBIN="$tools" go install "$2@$4" || fail "go install $2@$4 (its error is above)"
+	fi
+}
+install_tool staticcheck honnef.co/go/tools/cmd/staticcheck honnef.co/go/tools "$staticcheck_version"
+install_tool xcaddy github.com/caddyserver/xcaddy/cmd/xcaddy github.com/caddyserver/xcaddy "$xcaddy_version"
+
+# The plugin's module and the nested integration module.
+modules=(.)
+[ -f integration/go.mod ] && modules+=(integration)
+
+step "gofmt"
+unformatted=$(gofmt -l .)
+[ -z "$unformatted" ] || fail "gofmt would change: $unformatted"
+
+for module in "${modules[@]}"; do
+	step "staticcheck ./... in $module"
+	(cd "$module" && staticcheck ./...) || fail "staticcheck in $module (its report is above)"
+done
+
+logs=$(mktemp -d)
+for module in "${modules[@]}"; do
+	step "go test -race ./... in $module"
+	log="$logs/$(basename "$(cd "$module" && pwd)").log"
+	# go test runs go vet's main checks itself. One package at a time: the
+	# integration tests share Caddy's admin port 2999.
+	if ! (cd "$module" && go test -race -count=1 -p 1 -timeout 20m -v ./...) >"$log" 2>&1; then
+		# Everything but the progress lines of passing tests: build and
+		# module download errors, panics, each failing test's output.
+		grep -vE -- '^[[:space:]]*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log"
+		echo "failed tests and packages:"
+		grep -E -- '^[[:space:]]*--- FAIL|^FAIL' "$log" || echo "  (none: the error above stopped go test before any test ran)"
+		fail "go test in $module; the whole log is $log"
+	fi
+	grep -E -- '^(ok|FAIL|\?) ' "$log"
+	skipped=$(grep -E -- '--- SKIP' "$log" || true)
+	if [ -n "$skipped" ]; then
+		echo "$skipped"
+		if [ "${CI:-}" = true ]; then
+			fail "tests were skipped in $module, which CI does not allow; the whole log is $log"
+		fi
+	fi
+done
+rm -rf "$logs"
+
+step "fuzz targets"
+./scripts/fuzz.sh || fail "fuzz targets (each one's report is above)"
+
+step "all checks passed"
