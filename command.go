@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
@@ -72,25 +73,39 @@ block it, 2 on a usage error or when the server cannot be reached.
 			cmd.Flags().Duration("timeout", corscheck.DefaultTimeout, "Time limit of each request")
 			// A flag error is a usage error: exit 2, like the command's own.
 			cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-				return caddycmd.WrapCommandFuncForCobra(func(caddycmd.Flags) (int, error) {
-					return corscheck.ExitError, err
-				})(c, nil)
+				return exitWith(c, corscheck.ExitError, err)
 			})
 			cmd.RunE = func(c *cobra.Command, args []string) error {
 				status, err := cmdCorsCheck(caddycmd.Flags{FlagSet: c.Flags()}, os.Stdout)
-				if status == corscheck.ExitBlocked && err == nil {
-					// Caddy's Main exits 1 on any error that is not its own
-					// exit error, and a blocked verdict is already printed.
-					c.SilenceErrors = true
-					return errBlocked
-				}
-				return caddycmd.WrapCommandFuncForCobra(func(caddycmd.Flags) (int, error) { return status, err })(c, args)
+				return exitWith(c, status, err)
 			}
 		},
 	})
 }
 
 var errBlocked = errors.New("the browser would block this request")
+
+// exitWith makes Caddy's Main exit with status, printing err first. The
+// command prints its error itself: Caddy's WrapCommandFuncForCobra logs it
+// only since v2.11, and before that exits 2 without a word.
+func exitWith(c *cobra.Command, status int, err error) error {
+	if err != nil {
+		caddy.Log().Error(err.Error())
+	}
+	switch status {
+	case 0:
+		return nil
+	case corscheck.ExitBlocked:
+		// Caddy's Main exits 1 on any error that is not its own exit
+		// error, and a blocked verdict is already printed.
+		c.SilenceErrors = true
+		return errBlocked
+	default:
+		// The error is printed: cobra must not add "exiting with status 2".
+		c.SilenceErrors = true
+		return caddycmd.WrapCommandFuncForCobra(func(caddycmd.Flags) (int, error) { return status, nil })(c, nil)
+	}
+}
 
 // cmdCorsCheck runs the check and prints the report to out; it returns
 // the exit status and, for status 2, the error.
