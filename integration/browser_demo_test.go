@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // demoOutcomes is what the demo page promises for each of its buttons
@@ -73,10 +70,12 @@ func demoCaddyfile(t *testing.T, logFile string) string {
 	return before + "\n" + global + after
 }
 
-// testDemo runs Caddyfile.example (addresses substituted), opens the demo
-// page, clicks every button and checks each shows the outcome the demo
-// promises, then saves a screenshot ($CORS_SCREENSHOT_DIR, or a temp dir).
-func testDemo(t *testing.T, browser context.Context) {
+// TestBrowserDemo runs Caddyfile.example (addresses substituted) and, in
+// every engine, opens the demo page, clicks every button and checks each
+// shows the outcome the demo promises, then saves a screenshot
+// ($CORS_SCREENSHOT_DIR/demo-<engine>.png, or in a temp dir).
+func TestBrowserDemo(t *testing.T) {
+	requireIntegration(t)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	config := demoCaddyfile(t, logFile)
 	shotDir := os.Getenv("CORS_SCREENSHOT_DIR")
@@ -95,26 +94,31 @@ func testDemo(t *testing.T, browser context.Context) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	env := &browserEnv{logDir: filepath.Dir(logFile)}
+	for _, kind := range engineKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			r := &browserRun{t: t, env: env, kind: kind, engine: useEngine(t, kind)}
+			start := time.Now()
+			r.demo(shotDir)
+			t.Logf("%s: the demo took %s", kind.name, time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
 
+// demo clicks through the demo page in one engine.
+func (r *browserRun) demo(shotDir string) {
+	t := r.t
 	page := "http://localhost:" + demoPorts["8080"] + "/"
-	tb := openTab(t, browser, page)
-	if err := chromedp.Do(tb.ctx, chromedp.WaitVisible(chromedp.ID("btn-run-all"))); err != nil {
-		t.Fatalf("demo page %s: %v", page, err)
-	}
-	api, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.getElementById("api-origin").textContent`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r.open(page)
+	var api string
+	r.eval(`document.getElementById("api-origin").textContent`, &api)
 	if want := "http://localhost:" + demoPorts["8081"]; api != want {
 		t.Fatalf("the page shows the API at %q, want %q: /demo-config.js not served?", api, want)
 	}
 
 	// Every button on the page is one of demoOutcomes, and vice versa.
-	ids, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
-		`[...document.querySelectorAll("main button[id^=btn-]")].map(b => b.id.slice(4))`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var ids []string
+	r.eval(`[...document.querySelectorAll("main button[id^=btn-]")].map(b => b.id.slice(4))`, &ids)
 	var want []string
 	for id := range demoOutcomes {
 		want = append(want, id)
@@ -129,50 +133,51 @@ func testDemo(t *testing.T, browser context.Context) {
 		if !ok {
 			continue
 		}
-		result := "result-" + id
-		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("btn-"+id))); err != nil {
-			t.Fatalf("clicking btn-%s: %v", id, err)
+		// Click, then wait in the page for the result to settle.
+		var shown struct {
+			Outcome  string `json:"outcome"`
+			Expected string `json:"expected"`
+			Text     string `json:"text"`
 		}
-		outcome, err := chromedp.Run(tb.ctx, chromedp.Poll[string](
-			fmt.Sprintf(`(o => o !== "pending" && o !== "running" && o)(document.getElementById(%q).dataset.outcome)`, result),
-			chromedp.WithPollingTimeout(15*time.Second)))
-		if err != nil {
-			t.Errorf("%s: no outcome: %v", id, err)
-			continue
+		r.eval(fmt.Sprintf(`new Promise(resolve => {
+  document.getElementById(%[1]q).click();
+  const el = document.getElementById(%[2]q), deadline = Date.now() + 15000;
+  (function check() {
+    const o = el.dataset.outcome;
+    if ((o && o !== "pending" && o !== "running") || Date.now() > deadline) {
+      resolve({outcome: o || "", expected: el.dataset.expected || "", text: el.innerText});
+    } else {
+      setTimeout(check, 50);
+    }
+  })();
+})`, "btn-"+id, "result-"+id), &shown)
+		t.Logf("%s: outcome %s\n%s", id, shown.Outcome, shown.Text)
+		if shown.Outcome != expected {
+			t.Errorf("%s: the page shows outcome %q, want %q", id, shown.Outcome, expected)
 		}
-		shown, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
-			fmt.Sprintf(`(el => [el.dataset.expected, el.innerText])(document.getElementById(%q))`, result)))
-		if err != nil {
-			t.Fatal(err)
+		if shown.Expected != expected {
+			t.Errorf("%s: the page promises %q (data-expected), the test %q", id, shown.Expected, expected)
 		}
-		t.Logf("%s: outcome %s\n%s", id, outcome, shown[1])
-		if outcome != expected {
-			t.Errorf("%s: the page shows outcome %q, want %q", id, outcome, expected)
-		}
-		if shown[0] != expected {
-			t.Errorf("%s: the page promises %q (data-expected), the test %q", id, shown[0], expected)
-		}
-		if outcome == "blocked" && !strings.Contains(shown[1], "DevTools") {
-			t.Errorf("%s: a blocked result must point to DevTools; it says:\n%s", id, shown[1])
+		if shown.Outcome == "blocked" && !strings.Contains(shown.Text, "DevTools") {
+			t.Errorf("%s: a blocked result must point to DevTools; it says:\n%s", id, shown.Text)
 		}
 	}
 
 	// What the server saw: the module logged the rejected preflight.
-	env := &browserEnv{logDir: filepath.Dir(logFile)}
-	if line := env.waitModuleLog(t, func(line string) bool {
+	if line := r.env.waitModuleLog(t, func(line string) bool {
 		return strings.Contains(line, `"level":"info"`) && strings.Contains(line, "x-debug-mode")
 	}); line != "" {
 		t.Logf("module log: %s", line)
 	}
 
-	shot, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	shot, err := r.engine.screenshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(shotDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(shotDir, "demo.png")
+	path := filepath.Join(shotDir, "demo-"+r.kind.name+".png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
