@@ -133,24 +133,31 @@ func (r *browserRun) demo(shotDir string) {
 		if !ok {
 			continue
 		}
-		// Click, then wait in the page for the result to settle.
+		// Click, then wait for the result to settle: up to a minute, since
+		// the wrong password costs a bcrypt comparison at cost 14 (seconds
+		// under -race on a busy machine). Each wait in the page is short,
+		// to stay inside every engine's script timeout.
 		var shown struct {
 			Outcome  string `json:"outcome"`
 			Expected string `json:"expected"`
 			Text     string `json:"text"`
 		}
-		r.eval(fmt.Sprintf(`new Promise(resolve => {
-  document.getElementById(%[1]q).click();
-  const el = document.getElementById(%[2]q), deadline = Date.now() + 15000;
+		var clicked bool
+		r.eval(fmt.Sprintf(`document.getElementById(%q).click() || true`, "btn-"+id), &clicked)
+		settled := func() bool { return shown.Outcome != "" && shown.Outcome != "pending" && shown.Outcome != "running" }
+		for deadline := time.Now().Add(time.Minute); !settled() && time.Now().Before(deadline); {
+			r.eval(fmt.Sprintf(`new Promise(resolve => {
+  const el = document.getElementById(%q), until = Date.now() + 5000;
   (function check() {
     const o = el.dataset.outcome;
-    if ((o && o !== "pending" && o !== "running") || Date.now() > deadline) {
+    if ((o && o !== "pending" && o !== "running") || Date.now() > until) {
       resolve({outcome: o || "", expected: el.dataset.expected || "", text: el.innerText});
     } else {
       setTimeout(check, 50);
     }
   })();
-})`, "btn-"+id, "result-"+id), &shown)
+})`, "result-"+id), &shown)
+		}
 		t.Logf("%s: outcome %s\n%s", id, shown.Outcome, shown.Text)
 		if shown.Outcome != expected {
 			t.Errorf("%s: the page shows outcome %q, want %q", id, shown.Outcome, expected)
