@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 )
@@ -47,6 +49,8 @@ type chromium struct {
 	tab    context.Context // the one page
 	cancel func()
 	pgid   int
+
+	product string // as Browser.getVersion names it: HeadlessChrome/<version>
 
 	mu    sync.Mutex
 	lines []string
@@ -98,6 +102,12 @@ func startChromium(dir string) (browserEngine, error) {
 	if cmd != nil && cmd.Process != nil {
 		c.pgid = cmd.Process.Pid
 	}
+	if err == nil {
+		var v browser.GetVersionResult
+		if v, err = chromedp.CallBrowser(browserCtx, browser.GetVersion, cdp.Empty{}); err == nil {
+			c.product = v.Product
+		}
+	}
 	if err != nil {
 		c.stop()
 		return nil, err
@@ -128,6 +138,8 @@ func (c *chromium) evaluate(expr string) (string, error) {
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[string](awaitJSON(expr), chromedp.EvalAwaitPromise))
 }
+
+func (c *chromium) version() string { return c.product }
 
 func (c *chromium) console() []string {
 	c.mu.Lock()

@@ -35,6 +35,8 @@ type browserEngine interface {
 	console() []string
 	// screenshot returns a PNG of the page.
 	screenshot() ([]byte, error)
+	// version is the browser's name and version, as its driver reports it.
+	version() string
 	// stop closes the browser and ends its process group.
 	stop()
 }

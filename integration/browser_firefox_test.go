@@ -60,6 +60,8 @@ type firefox struct {
 	ws      *websocket.Conn
 	context string // the browsing context (tab) the tests use
 
+	browserVersion string
+
 	sendMu  sync.Mutex
 	mu      sync.Mutex
 	nextID  int
@@ -140,9 +142,20 @@ func (f *firefox) connect(url string) error {
 		return fmt.Errorf("connecting to %s: %w", url, err)
 	}
 	go f.read()
-	if _, err := f.call("session.new", map[string]any{"capabilities": map[string]any{}}); err != nil {
+	session, err := f.call("session.new", map[string]any{"capabilities": map[string]any{}})
+	if err != nil {
 		return err
 	}
+	var created struct {
+		Capabilities struct {
+			BrowserName    string `json:"browserName"`
+			BrowserVersion string `json:"browserVersion"`
+		} `json:"capabilities"`
+	}
+	if err := json.Unmarshal(session, &created); err != nil {
+		return err
+	}
+	f.browserVersion = created.Capabilities.BrowserName + " " + created.Capabilities.BrowserVersion
 	tree, err := f.call("browsingContext.getTree", map[string]any{"maxDepth": 0})
 	if err != nil {
 		return err
@@ -273,6 +286,8 @@ func (f *firefox) evaluate(expr string) (string, error) {
 	}
 	return res.Result.Value, nil
 }
+
+func (f *firefox) version() string { return f.browserVersion }
 
 func (f *firefox) console() []string {
 	f.mu.Lock()

@@ -281,6 +281,7 @@ func (r fetchResult) String() string {
 // browserEnv is what every scenario shares.
 type browserEnv struct {
 	logDir string // caddy.log (module lines) and access.log
+	wwwDir string // the pages' files
 }
 
 // browserScenarios is every browser scenario, each run in every engine.
@@ -306,9 +307,8 @@ var browserScenarios = []struct {
 
 func TestBrowser(t *testing.T) {
 	requireIntegration(t)
-	env := &browserEnv{logDir: t.TempDir()}
-
-	www := t.TempDir()
+	env := &browserEnv{logDir: t.TempDir(), wwwDir: t.TempDir()}
+	www := env.wwwDir
 	if err := os.WriteFile(filepath.Join(www, "probe.html"), []byte(probePage), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -359,9 +359,9 @@ func (r *browserRun) open(pageURL string) {
 	}
 }
 
-// path returns p with the engine's name as its query, so that each
-// engine's requests have their own lines in the access log (and their own
-// entries in the preflight caches).
+// path returns p (a path, or a whole URL) with the engine's name as its
+// query, so that each engine's requests have their own lines in the access
+// log (and their own entries in the preflight caches).
 func (r *browserRun) path(p string) string {
 	return p + "?engine=" + r.kind.name
 }

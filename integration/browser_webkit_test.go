@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -41,20 +42,23 @@ var webkitKind = engineKind{
 }
 
 type webkit struct {
-	xvfb, driver *groupProcess
-	driverOutput *tailBuffer
-	session      string // the WebDriver session URL
-	client       *http.Client
+	dir, display   string
+	xvfb, driver   *groupProcess
+	driverOutput   *tailBuffer
+	session        string // the WebDriver session URL
+	browserVersion string
+	client         *http.Client
 }
 
 // startWebKit starts Xvfb on a free display, then WebKitWebDriver on a free
 // port, each in its own process group, and opens a WebDriver session.
 func startWebKit(dir string) (browserEngine, error) {
-	w := &webkit{client: &http.Client{Timeout: engineTimeout}, driverOutput: &tailBuffer{}}
+	w := &webkit{dir: dir, client: &http.Client{Timeout: engineTimeout}, driverOutput: &tailBuffer{}}
 	display, err := w.startXvfb(dir)
 	if err != nil {
 		return nil, err
 	}
+	w.display = display
 	port, err := freeLoopbackPort()
 	if err != nil {
 		w.stop()
@@ -76,7 +80,11 @@ func startWebKit(dir string) (browserEngine, error) {
 
 	base := "http://127.0.0.1:" + port
 	var created struct {
-		SessionID string `json:"sessionId"`
+		SessionID    string `json:"sessionId"`
+		Capabilities struct {
+			BrowserName    string `json:"browserName"`
+			BrowserVersion string `json:"browserVersion"`
+		} `json:"capabilities"`
 	}
 	// The driver listens a moment after it starts.
 	deadline := time.Now().Add(engineTimeout)
@@ -94,6 +102,7 @@ func startWebKit(dir string) (browserEngine, error) {
 		return nil, fmt.Errorf("creating a WebDriver session: %w; WebKitWebDriver wrote:\n%s", err, w.driverOutput)
 	}
 	w.session = base + "/session/" + created.SessionID
+	w.browserVersion = created.Capabilities.BrowserName + " (WebKitGTK) " + created.Capabilities.BrowserVersion
 	return w, nil
 }
 
@@ -213,6 +222,8 @@ func (w *webkit) evaluate(expr string) (string, error) {
 
 func (w *webkit) console() []string { return nil }
 
+func (w *webkit) version() string { return w.browserVersion }
+
 func (w *webkit) screenshot() ([]byte, error) {
 	var data string
 	if err := w.command(http.MethodGet, w.session+"/screenshot", nil, &data); err != nil {
@@ -232,5 +243,66 @@ func (w *webkit) stop() {
 	}
 	if w.xvfb != nil {
 		w.xvfb.stop()
+	}
+}
+
+// miniBrowserPath finds WebKitGTK's MiniBrowser, the browser that
+// WebKitWebDriver drives: $WEBKIT_MINIBROWSER, or where Debian puts it.
+func miniBrowserPath() (string, error) {
+	if p := os.Getenv("WEBKIT_MINIBROWSER"); p != "" {
+		return exec.LookPath(p)
+	}
+	matches, _ := filepath.Glob("/usr/lib/*/webkit2gtk-4.*/MiniBrowser")
+	if len(matches) == 0 {
+		return "", errors.New("no /usr/lib/*/webkit2gtk-4.*/MiniBrowser and $WEBKIT_MINIBROWSER unset")
+	}
+	return matches[0], nil
+}
+
+// consoleOfPage opens url in a MiniBrowser of its own, outside automation,
+// and returns the console lines it writes up to and including the
+// first that contains last. Under WebDriver the same browser keeps its
+// console to itself; on its own it writes every console line, the CORS
+// errors included, as "CONSOLE <source> <level> <text>".
+func (w *webkit) consoleOfPage(url, last string) ([]string, error) {
+	path, err := miniBrowserPath()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path, "--enable-write-console-messages-to-stdout=true", url)
+	cmd.Env = append(privateEnv(filepath.Join(w.dir, "minibrowser")), "DISPLAY=:"+w.display)
+	// Despite the setting's name, the lines go to the web process's
+	// stderr, which is unbuffered.
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	lines := make(chan string, 100)
+	output := &tailBuffer{onLine: func(line string) {
+		select {
+		case lines <- line:
+		default: // after the last line, nobody reads
+		}
+	}}
+	proc, err := startGroup(cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.stop()
+	go output.consume(stderr)
+	var got []string
+	deadline := time.After(engineTimeout)
+	for {
+		select {
+		case line := <-lines:
+			if i := strings.Index(line, "CONSOLE "); i >= 0 {
+				got = append(got, line[i:])
+			}
+			if strings.Contains(line, last) {
+				return got, nil
+			}
+		case <-deadline:
+			return got, fmt.Errorf("MiniBrowser wrote no %q within %s; it wrote:\n%s", last, engineTimeout, output)
+		}
 	}
 }
