@@ -3,6 +3,9 @@ package origins
 import (
 	"fmt"
 	"regexp"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // Matcher decides whether a request's Origin is allowed. It costs the same
@@ -77,19 +80,36 @@ func (m *Matcher) matchesPattern(o Origin) bool {
 		if o.Host[i] != '.' {
 			continue
 		}
-		for _, p := range m.subdomains[o.Host[i+1:]] {
+		parent := o.Host[i+1:]
+		for _, p := range m.subdomains[parent] {
 			if p.Scheme == o.Scheme && (p.AnyPort || p.Port == o.Port) {
-				return true
+				return withinRegistrableDomain(o.Host, parent)
 			}
 		}
 	}
 	return false
 }
 
+// withinRegistrableDomain reports whether host, a subdomain of parent, is
+// in the domain parent names rather than under a public suffix below it:
+// bucket.s3.amazonaws.com is a site of its own, registered under the
+// public suffix s3.amazonaws.com, not a part of amazonaws.com (R52). A
+// pattern over a public suffix is refused when it loads; this catches the
+// suffixes below its parent, which no configuration check can list.
+func withinRegistrableDomain(host, parent string) bool {
+	suffix, _ := publicsuffix.PublicSuffix(strings.TrimSuffix(host, "."))
+	return len(suffix) <= len(strings.TrimSuffix(parent, "."))
+}
+
 // CompileRegexp compiles a configured origin regular expression, anchored
-// so that it must match the whole origin. An expression that matches
-// "null" is refused: any site can make a browser send that origin (R13).
+// so that it must match the whole origin. It compiles the expression as
+// written first: "a)|(b" would compile once wrapped in the anchors, as an
+// alternation that escapes them. An expression that matches "null" is
+// refused: any site can make a browser send that origin (R13).
 func CompileRegexp(expr string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(expr); err != nil {
+		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
+	}
 	re, err := regexp.Compile(`^(?:` + expr + `)$`)
 	if err != nil {
 		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
