@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,21 +73,50 @@ func CheckExpose(name string) error {
 	return headers.CheckResponseHeaderName(name)
 }
 
+// maxMaxAge is the longest any browser keeps a preflight (Firefox).
+const maxMaxAge = 24 * time.Hour
+
 // CheckMaxAge checks the preflight cache duration (R35): whole seconds
 // from 0 to 24h, the longest any browser keeps a preflight.
 func CheckMaxAge(d time.Duration) error {
 	switch {
 	case d < 0:
-		return fmt.Errorf("max_age %s is negative: use 0 to tell browsers not to cache preflights", formatDuration(d))
-	case d > 0 && d < time.Second && d <= 24*60*60:
+		return errMaxAgeNegative(formatDuration(d))
+	case d > maxMaxAge:
+		return errMaxAgeTooLong(formatDuration(d))
+	case d > 0 && d < time.Second:
 		// Most likely a bare JSON number, which caddy.Duration reads as nanoseconds.
 		return fmt.Errorf("max_age %s is less than a second (Access-Control-Max-Age counts whole seconds); a bare number in JSON counts nanoseconds, so for %d seconds write \"%ds\"", d, d.Nanoseconds(), d.Nanoseconds())
 	case d%time.Second != 0:
 		return fmt.Errorf("max_age %s is not a whole number of seconds (Access-Control-Max-Age counts seconds): write %s", d, formatDuration(max(d.Round(time.Second), time.Second)))
-	case d > 24*time.Hour:
-		return fmt.Errorf("max_age %s is more than 24h, longer than any browser keeps a preflight (Chromium 2h, Firefox 24h, Safari 10m): use at most 2h", formatDuration(d))
 	}
 	return nil
+}
+
+// ParseMaxAgeSeconds reads max_age written as a whole number of seconds,
+// as Access-Control-Max-Age and other CORS libraries count it, and checks
+// it like CheckMaxAge. A number too large for a duration is refused as
+// above 24h, never wrapped around into an accepted value. isNumber is
+// false when s is not a decimal integer at all.
+func ParseMaxAgeSeconds(s string) (d time.Duration, isNumber bool, err error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && strings.HasPrefix(s, "-"), err == nil && n < 0:
+		return 0, true, errMaxAgeNegative(strings.TrimPrefix(s, "+") + "s")
+	case errors.Is(err, strconv.ErrRange), err == nil && n > int64(maxMaxAge/time.Second):
+		return 0, true, errMaxAgeTooLong(strings.TrimPrefix(s, "+") + "s")
+	case err != nil:
+		return 0, false, nil
+	}
+	return time.Duration(n) * time.Second, true, nil
+}
+
+func errMaxAgeNegative(value string) error {
+	return fmt.Errorf("max_age %s is negative: use 0 to tell browsers not to cache preflights", value)
+}
+
+func errMaxAgeTooLong(value string) error {
+	return fmt.Errorf("max_age %s is more than 24h, longer than any browser keeps a preflight (Chromium 2h, Firefox 24h, Safari 10m): use at most 2h", value)
 }
 
 // formatDuration writes d without Go's trailing zero units: 3h, not 3h0m0s.
@@ -118,6 +148,11 @@ func (c Config) CheckCombination() error {
 		return nil
 	}
 	var errs []error
+	for _, expr := range c.OriginRegexps {
+		if err := checkRegexpHosts(expr); err != nil {
+			errs = append(errs, fmt.Errorf("credentials are allowed, and %w; with credentials such a regexp would let those sites read your users' data", err))
+		}
+	}
 	for _, o := range c.Origins {
 		if o == "*" {
 			errs = append(errs, errors.New("origins * cannot be combined with credentials (in JSON, allowed_origins [\"*\"] with allow_credentials): browsers refuse Access-Control-Allow-Origin: * on credentialed requests, and reflecting any origin with credentials would let every site read your users' data; list the exact origins of your frontends"))
@@ -134,8 +169,10 @@ func (c Config) CheckCombination() error {
 }
 
 // ErrNoOrigin is the error of a policy that names no origin: CORS denies
-// by default, and a policy that can allow nobody is a mistake.
-var ErrNoOrigin = errors.New("no origin is allowed: list the origins of your frontends (origins https://app.example.com, in JSON \"allowed_origins\"), or write origins * for a public API")
+// by default, and a policy that can allow nobody is a mistake. Origins
+// kept in an environment variable vanish without a trace when it is
+// empty or unset, so the message names that cause too.
+var ErrNoOrigin = errors.New("no origin is allowed: list the origins of your frontends (origins https://app.example.com, in JSON \"allowed_origins\"), or write origins * for a public API; if the origins come from an environment variable such as {$CORS_ORIGINS}, it was empty or unset")
 
 // CheckHasOrigin refuses a configuration with no origin at all.
 func (c Config) CheckHasOrigin() error {
@@ -159,6 +196,18 @@ func (c Config) Warnings() []string {
 			warnings = append(warnings, fmt.Sprintf("origin %q is plain http and credentials are allowed: anyone on the network path can pose as it and read credentialed responses; use https", o))
 		}
 	}
+	if !c.Credentials {
+		for _, expr := range c.OriginRegexps {
+			if err := checkRegexpHosts(expr); err != nil {
+				warnings = append(warnings, err.Error()+"; it would be refused together with credentials")
+			}
+		}
+	}
+	for _, m := range c.Methods {
+		if methods.Normalize(m) == m && strings.ToUpper(m) != m {
+			warnings = append(warnings, fmt.Sprintf("method %q is not upper case and not one of the six names browsers upper-case (DELETE GET HEAD OPTIONS POST PUT): browsers send it exactly as the script wrote it, so fetch(url, {method: %q}) will be refused; write %q if that is what your scripts send", m, strings.ToUpper(m), strings.ToUpper(m)))
+		}
+	}
 	if anyOrigin && len(c.Origins)+len(c.OriginRegexps) > 1 {
 		warnings = append(warnings, "origins * allows every origin: the other origins listed make no difference")
 	}
@@ -171,7 +220,17 @@ func (c Config) Warnings() []string {
 	return warnings
 }
 
+// checkRegexpHosts judges the hosts a regexp can match, once it compiles;
+// one that does not is CheckOriginRegexp's error, not a second one here.
+func checkRegexpHosts(expr string) error {
+	if _, err := origins.CompileRegexp(expr); err != nil {
+		return nil
+	}
+	return origins.CheckRegexpHosts(expr)
+}
+
 func isLoopback(host string) bool {
+	host = strings.TrimSuffix(host, ".")
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
