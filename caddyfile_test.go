@@ -2,6 +2,7 @@ package cors
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -262,6 +263,55 @@ func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
 			want:  []string{`origin_regexp ".*" matches the origin "null"`},
 		},
 
+		{
+			name:  "origin regexp that escapes the anchors is refused",
+			block: []string{`origin_regexp https://app\.example\.com)|(x`},
+			line:  3,
+			want:  []string{"does not compile"},
+		},
+		{
+			name:  "origin regexp over any host with credentials names the credentials line",
+			block: []string{"origin_regexp https://.*", "credentials"},
+			line:  4,
+			want:  []string{`origin_regexp "https://.*" matches hosts in any domain`, "credentials are allowed", "https://*.example.com"},
+		},
+		{
+			name:  "origin regexp over a public suffix after credentials names the regexp line",
+			block: []string{"credentials", `origin_regexp https://[a-z0-9-]+\.github\.io`},
+			line:  4,
+			want:  []string{`public suffix "github.io"`},
+		},
+		{
+			name:  "origin regexp without a fixed domain with credentials is refused",
+			block: []string{"credentials", "origin_regexp https?://[^/]+ [a-z]+://.+"},
+			line:  4,
+			want:  []string{`"https?://[^/]+" matches hosts in any domain`, `"[a-z]+://.+" matches hosts in any domain`},
+		},
+		{
+			name:  "xn-- label that is not Punycode is refused",
+			block: []string{"origins http://xn--f"},
+			line:  3,
+			want:  []string{`label "xn--f"`, "not valid Punycode"},
+		},
+		{
+			name:  "xn-- label in a longer host that is not Punycode is refused",
+			block: []string{"origins https://xn--zz.example"},
+			line:  3,
+			want:  []string{`label "xn--zz"`},
+		},
+		{
+			name:  "subdomain pattern with no room for a subdomain is refused",
+			block: []string{"origins https://*." + strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 60)},
+			line:  3,
+			want:  []string{"can never match", "253 bytes"},
+		},
+		{
+			name:  "comma-separated origins say origins are separated by spaces",
+			block: []string{"origins https://a.example.com,https://b.example.com"},
+			line:  3,
+			want:  []string{"separated by spaces", "write https://a.example.com https://b.example.com"},
+		},
+
 		// Methods
 		{
 			name:  "method that is not a token is refused",
@@ -332,6 +382,18 @@ func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
 			want:  []string{`header "Access-Control-Request-Method" is a forbidden request header`},
 		},
 		{
+			name:  "exposing Access-Control-Allow-Methods is refused",
+			block: []string{"origins https://app.example.com", "expose Access-Control-Allow-Methods"},
+			line:  4,
+			want:  []string{`expose header "Access-Control-Allow-Methods" is a CORS header`},
+		},
+		{
+			name:  "exposing Set-Cookie is refused",
+			block: []string{"origins https://app.example.com", "expose Set-Cookie"},
+			line:  4,
+			want:  []string{`expose header "Set-Cookie" can never be read`},
+		},
+		{
 			name:  "exposed header name that is not a token is refused",
 			block: []string{"origins https://app.example.com", "expose X-Total-Count,Link"},
 			line:  4,
@@ -360,6 +422,30 @@ func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
 		{
 			name:  "max_age above 24h in seconds is refused",
 			block: []string{"origins https://app.example.com", "max_age 86401"},
+			line:  4,
+			want:  []string{"is more than 24h"},
+		},
+		{
+			name:  "max_age of 2^55 seconds is refused as above 24h, not wrapped to 0",
+			block: []string{"origins https://app.example.com", "max_age 36028797018963968"},
+			line:  4,
+			want:  []string{"max_age 36028797018963968s is more than 24h"},
+		},
+		{
+			name:  "max_age of 2^55+600 seconds is refused as above 24h, not wrapped to 10 minutes",
+			block: []string{"origins https://app.example.com", "max_age 36028797018964568"},
+			line:  4,
+			want:  []string{"max_age 36028797018964568s is more than 24h"},
+		},
+		{
+			name:  "max_age of the largest int64 in seconds is refused as above 24h, not as negative",
+			block: []string{"origins https://app.example.com", "max_age 9223372036854775807"},
+			line:  4,
+			want:  []string{"max_age 9223372036854775807s is more than 24h"},
+		},
+		{
+			name:  "max_age of more seconds than an int64 holds is refused as above 24h",
+			block: []string{"origins https://app.example.com", "max_age 99999999999999999999999"},
 			line:  4,
 			want:  []string{"is more than 24h"},
 		},
@@ -414,6 +500,83 @@ func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
 			assertErrorAt(t, err, "Caddyfile", tc.line, tc.want...)
 		})
 	}
+}
+
+// TestCaddyfileReportsEveryErrorOfABlock proves that the Caddyfile, like
+// JSON, reports every error of a cors block together, each with its line,
+// and goes on reading after a line with a wrong argument count or an
+// unknown subdirective.
+func TestCaddyfileReportsEveryErrorOfABlock(t *testing.T) {
+	input := `example.com {
+	cors https://App.example.com {
+		origins null https://a.example.com/
+		credentials true
+		methods TRACE
+		bogus 1 2 {
+			nested
+		}
+		origins *
+		max_age 9223372036854775807
+		max_age 10m
+		expose Access-Control-Max-Age
+		preflight_passthrough {
+			yes
+		}
+	}
+}
+`
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := map[string]int{
+		`origin "https://App.example.com" is not lower case`:      2,
+		`origin "null" cannot be allowed`:                         3,
+		`origin "https://a.example.com/" ends with a slash`:       3,
+		"credentials takes no value":                              4,
+		`method "TRACE" is forbidden`:                             5,
+		"unrecognized subdirective 'bogus'":                       6,
+		"origins * cannot be combined with credentials":           9,
+		"max_age 9223372036854775807s is more than 24h":           10,
+		"max_age already specified":                               11,
+		`expose header "Access-Control-Max-Age" is a CORS header`: 12,
+		"preflight_passthrough takes no block":                    13,
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for msg, line := range want {
+		found := false
+		for _, l := range lines {
+			if strings.Contains(l, msg) {
+				found = true
+				assertErrorAt(t, errors.New(l), "Caddyfile", line, msg)
+			}
+		}
+		if !found {
+			t.Errorf("error does not report %q:\n%v", msg, err)
+		}
+	}
+	if len(lines) != len(want) {
+		t.Errorf("error has %d lines, want %d, one per mistake:\n%v", len(lines), len(want), err)
+	}
+}
+
+// TestCaddyfileCommaSeparatedEnvironmentVariable proves that origins kept
+// in an environment variable the way other frameworks want them, with
+// commas, are refused with the fix: separate them with spaces.
+func TestCaddyfileCommaSeparatedEnvironmentVariable(t *testing.T) {
+	t.Setenv("CORS_ORIGINS_WITH_COMMAS", "https://a.example.com,https://b.example.com")
+	input := "example.com {\n\tcors {$CORS_ORIGINS_WITH_COMMAS}\n}\n"
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+	assertErrorAt(t, err, "Caddyfile", 2, "separated by spaces", "{$CORS_ORIGINS}", "write https://a.example.com https://b.example.com")
+}
+
+// TestCaddyfileEmptyEnvironmentVariable proves that a policy left without
+// origins by an empty environment variable says that may be why.
+func TestCaddyfileEmptyEnvironmentVariable(t *testing.T) {
+	t.Setenv("CORS_ORIGINS_EMPTY", "")
+	input := "example.com {\n\treverse_proxy localhost:9000\n\tcors {$CORS_ORIGINS_EMPTY}\n}\n"
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+	assertErrorAt(t, err, "Caddyfile", 3, "no origin is allowed", "origins *", "environment variable such as {$CORS_ORIGINS}")
 }
 
 // TestCaddyfileRejectsInvalidInlineOrigin proves an inline origin is
@@ -527,9 +690,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{name: "preflight_status without an argument", input: "cors {\n preflight_status\n}", line: 2, want: "wrong argument count"},
 		{name: "max_age with two arguments", input: "cors {\n max_age 10m 20m\n}", line: 2, want: "wrong argument count"},
 		{name: "preflight_status with two arguments", input: "cors {\n preflight_status 200 204\n}", line: 2, want: "wrong argument count"},
-		{name: "credentials with an argument", input: "cors {\n credentials true\n}", line: 2, want: "wrong argument count"},
-		{name: "private_network with an argument", input: "cors {\n private_network on\n}", line: 2, want: "wrong argument count"},
-		{name: "preflight_passthrough with an argument", input: "cors {\n preflight_passthrough yes\n}", line: 2, want: "wrong argument count"},
+		{name: "credentials with an argument", input: "cors {\n credentials true\n}", line: 2, want: "credentials takes no value"},
+		{name: "private_network with an argument", input: "cors {\n private_network on\n}", line: 2, want: "private_network takes no value"},
+		{name: "preflight_passthrough with an argument", input: "cors {\n preflight_passthrough yes\n}", line: 2, want: "preflight_passthrough takes no value"},
 		{name: "credentials twice", input: "cors {\n credentials\n credentials\n}", line: 3, want: "credentials already specified"},
 		{name: "max_age twice", input: "cors {\n max_age 10m\n max_age 1h\n}", line: 3, want: "max_age already specified"},
 		{name: "private_network twice", input: "cors {\n private_network\n private_network\n}", line: 3, want: "private_network already specified"},

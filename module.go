@@ -127,8 +127,18 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, warning := range cfg.Warnings() {
-		c.logger.Warn(warning)
+	if warnings, fromCaddyfile := adaptedWarningsOf(c); fromCaddyfile {
+		for _, w := range warnings {
+			if w.File == "" {
+				c.logger.Warn(w.Message)
+				continue
+			}
+			c.logger.Warn(w.Message, zap.String("file", w.File), zap.Int("line", w.Line))
+		}
+	} else {
+		for _, w := range cfg.Warnings() {
+			c.logger.Warn(w.Message)
+		}
 	}
 	c.policy = p
 	return nil

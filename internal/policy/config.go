@@ -84,8 +84,9 @@ func CheckMaxAge(d time.Duration) error {
 		return errMaxAgeNegative(formatDuration(d))
 	case d > maxMaxAge:
 		return errMaxAgeTooLong(formatDuration(d))
-	case d > 0 && d < time.Second:
-		// Most likely a bare JSON number, which caddy.Duration reads as nanoseconds.
+	case d > 0 && d <= 24*60*60:
+		// Most likely a bare JSON number of seconds, which caddy.Duration
+		// reads as nanoseconds.
 		return fmt.Errorf("max_age %s is less than a second (Access-Control-Max-Age counts whole seconds); a bare number in JSON counts nanoseconds, so for %d seconds write \"%ds\"", d, d.Nanoseconds(), d.Nanoseconds())
 	case d%time.Second != 0:
 		return fmt.Errorf("max_age %s is not a whole number of seconds (Access-Control-Max-Age counts seconds): write %s", d, formatDuration(max(d.Round(time.Second), time.Second)))
@@ -182,9 +183,21 @@ func (c Config) CheckHasOrigin() error {
 	return nil
 }
 
+// Warning is a setting that loads but is probably not what the user
+// wants. Setting and Value name what it is about, so that the Caddyfile
+// parser can give the line where that value was written.
+type Warning struct {
+	Setting string // the Caddyfile subdirective: "origins", "methods", "max_age", ...
+	Value   string // the value in question; empty for a flag or a duration
+	Message string
+}
+
 // Warnings lists what is allowed but probably not what the user wants.
-func (c Config) Warnings() []string {
-	var warnings []string
+func (c Config) Warnings() []Warning {
+	var warnings []Warning
+	warn := func(setting, value, message string) {
+		warnings = append(warnings, Warning{Setting: setting, Value: value, Message: message})
+	}
 	anyOrigin := false
 	for _, o := range c.Origins {
 		if o == "*" {
@@ -193,29 +206,29 @@ func (c Config) Warnings() []string {
 		}
 		p, err := origins.ParsePattern(o)
 		if err == nil && c.Credentials && p.Scheme == "http" && !isLoopback(p.Host) {
-			warnings = append(warnings, fmt.Sprintf("origin %q is plain http and credentials are allowed: anyone on the network path can pose as it and read credentialed responses; use https", o))
+			warn("origins", o, fmt.Sprintf("origin %q is plain http and credentials are allowed: anyone on the network path can pose as it and read credentialed responses; use https", o))
 		}
 	}
 	if !c.Credentials {
 		for _, expr := range c.OriginRegexps {
 			if err := checkRegexpHosts(expr); err != nil {
-				warnings = append(warnings, err.Error()+"; it would be refused together with credentials")
+				warn("origin_regexp", expr, err.Error()+"; it would be refused together with credentials")
 			}
 		}
 	}
 	for _, m := range c.Methods {
 		if methods.Normalize(m) == m && strings.ToUpper(m) != m {
-			warnings = append(warnings, fmt.Sprintf("method %q is not upper case and not one of the six names browsers upper-case (DELETE GET HEAD OPTIONS POST PUT): browsers send it exactly as the script wrote it, so fetch(url, {method: %q}) will be refused; write %q if that is what your scripts send", m, strings.ToUpper(m), strings.ToUpper(m)))
+			warn("methods", m, fmt.Sprintf("method %q is not upper case and not one of the six names browsers upper-case (DELETE GET HEAD OPTIONS POST PUT): browsers send it exactly as the script wrote it, so fetch(url, {method: %q}) will be refused; write %q if that is what your scripts send", m, strings.ToUpper(m), strings.ToUpper(m)))
 		}
 	}
 	if anyOrigin && len(c.Origins)+len(c.OriginRegexps) > 1 {
-		warnings = append(warnings, "origins * allows every origin: the other origins listed make no difference")
+		warn("origins", "*", "origins * allows every origin: the other origins listed make no difference")
 	}
 	if c.MaxAge != nil && *c.MaxAge > 2*time.Hour {
-		warnings = append(warnings, fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", formatDuration(*c.MaxAge)))
+		warn("max_age", "", fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", formatDuration(*c.MaxAge)))
 	}
 	if c.PrivateNetwork {
-		warnings = append(warnings, "private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access (a permission prompt using ordinary CORS headers); Firefox and Safari send neither")
+		warn("private_network", "", "private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access (a permission prompt using ordinary CORS headers); Firefox and Safari send neither")
 	}
 	return warnings
 }
