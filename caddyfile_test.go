@@ -706,3 +706,80 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCaddyfileWarningsNameTheirLines adapts a Caddyfile and validates the
+// result, as `caddy validate` does: each warning is logged once, at
+// provision, with the file and line of the value it names.
+func TestCaddyfileWarningsNameTheirLines(t *testing.T) {
+	input := `http://localhost:9400 {
+	@writes method PUT POST
+	cors @writes https://app.example.com {
+		methods patch PUT Purge delete
+		origin_regexp https://.*
+		max_age 3h
+	}
+	cors /other {
+		origins http://plain.example.com
+		credentials
+	}
+}
+`
+	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var config map[string]any
+	if err := json.Unmarshal(adapted, &config); err != nil {
+		t.Fatal(err)
+	}
+	entries := validateAndReadLog(t, config)
+	want := map[string]int{
+		`method "patch" is not upper case`:                                      4,
+		`fetch(url, {method: "PURGE"}) will be refused`:                         4,
+		`origin_regexp "https://.*" matches hosts in any domain`:                5,
+		"max_age 3h is more than 2h":                                            6,
+		"cors matcher @writes matches only the methods PUT POST, never OPTIONS": 3,
+		`origin "http://plain.example.com" is plain http`:                       9,
+	}
+	for msg, line := range want {
+		n := 0
+		for _, e := range entries {
+			if !strings.Contains(e.Msg, msg) {
+				continue
+			}
+			n++
+			if e.Level != "warn" || e.File != "Caddyfile" || e.Line != line {
+				t.Errorf("%q logged at %s with %s:%d, want warn with Caddyfile:%d", msg, e.Level, e.File, e.Line, line)
+			}
+		}
+		if n != 1 {
+			t.Errorf("warning %q logged %d times, want once; log:\n%v", msg, n, entries)
+		}
+	}
+	if len(entries) != len(want) {
+		t.Errorf("logged %d entries, want exactly the %d warnings: %v", len(entries), len(want), entries)
+	}
+}
+
+// TestCaddyfileMatcherThatSeesPreflights proves that a cors directive
+// whose matcher can match OPTIONS, or that has no method matcher, is not
+// warned about.
+func TestCaddyfileMatcherThatSeesPreflights(t *testing.T) {
+	input := `http://localhost:9401 {
+	@api method GET OPTIONS
+	cors @api https://app.example.com
+	cors /path/* https://app.example.com
+}
+`
+	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var config map[string]any
+	if err := json.Unmarshal(adapted, &config); err != nil {
+		t.Fatal(err)
+	}
+	if entries := validateAndReadLog(t, config); len(entries) != 0 {
+		t.Errorf("logged %v, want no warning", entries)
+	}
+}

@@ -505,7 +505,6 @@ func TestWarnings(t *testing.T) {
 // captured the way a user would see them: a log that includes the module's
 // logger, written to a file.
 func TestProvisionLogsWarningsOnce(t *testing.T) {
-	logFile := filepath.Join(t.TempDir(), "cors.log")
 	handler := map[string]any{
 		"handler":               "cors",
 		"allowed_origins":       []string{"http://app.example.com", "https://admin.example.com"},
@@ -513,18 +512,7 @@ func TestProvisionLogsWarningsOnce(t *testing.T) {
 		"max_age":               "3h",
 		"allow_private_network": true,
 	}
-	config := map[string]any{
-		"admin": map[string]any{"disabled": true},
-		"logging": map[string]any{
-			"logs": map[string]any{
-				"cors": map[string]any{
-					"writer":  map[string]any{"output": "file", "filename": logFile},
-					"encoder": map[string]any{"format": "json"},
-					"level":   "DEBUG",
-					"include": []string{"http.handlers.cors"},
-				},
-			},
-		},
+	entries := validateAndReadLog(t, map[string]any{
 		"apps": map[string]any{
 			"http": map[string]any{
 				"servers": map[string]any{
@@ -538,20 +526,7 @@ func TestProvisionLogsWarningsOnce(t *testing.T) {
 				},
 			},
 		},
-	}
-	raw, err := json.Marshal(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg caddy.Config
-	if err := caddy.StrictUnmarshalJSON(raw, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := caddy.Validate(&cfg); err != nil {
-		t.Fatalf("validating a config that is valid but for warnings: %v", err)
-	}
-
-	entries := readLogEntries(t, logFile)
+	})
 	wantWarnings := []string{
 		`origin "http://app.example.com" is plain http and credentials are allowed`,
 		"max_age 3h is more than 2h",
@@ -579,10 +554,43 @@ func TestProvisionLogsWarningsOnce(t *testing.T) {
 	}
 }
 
+// validateAndReadLog runs caddy.Validate on config, what `caddy validate`
+// and `caddy adapt --validate` do, with the admin API off and the cors
+// handler's log written to a file, and gives that log's entries.
+func validateAndReadLog(t *testing.T, config map[string]any) []logEntry {
+	t.Helper()
+	logFile := filepath.Join(t.TempDir(), "cors.log")
+	config["admin"] = map[string]any{"disabled": true}
+	config["logging"] = map[string]any{
+		"logs": map[string]any{
+			"cors": map[string]any{
+				"writer":  map[string]any{"output": "file", "filename": logFile},
+				"encoder": map[string]any{"format": "json"},
+				"level":   "DEBUG",
+				"include": []string{"http.handlers.cors"},
+			},
+		},
+	}
+	raw, err := json.Marshal(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg caddy.Config
+	if err := caddy.StrictUnmarshalJSON(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := caddy.Validate(&cfg); err != nil {
+		t.Fatalf("validating a config that is valid but for warnings: %v", err)
+	}
+	return readLogEntries(t, logFile)
+}
+
 type logEntry struct {
 	Level  string `json:"level"`
 	Logger string `json:"logger"`
 	Msg    string `json:"msg"`
+	File   string `json:"file"` // where the value warned about was written, from a Caddyfile
+	Line   int    `json:"line"`
 }
 
 func readLogEntries(t *testing.T, path string) []logEntry {
