@@ -112,10 +112,7 @@ func TestCompileRegexp(t *testing.T) {
 // below its parent: such a host is another site (R52).
 func TestMatcherStaysWithinTheRegistrableDomain(t *testing.T) {
 	m := newTestMatcher(t, []string{"https://*.amazonaws.com", "https://*.core.windows.net", "https://*.example.com", "http://*.localhost:*"})
-	for _, tt := range []struct {
-		origin string
-		want   bool
-	}{
+	assertAllows(t, m, []allowsCase{
 		{"https://console.amazonaws.com", true},
 		{"https://bucket.s3.amazonaws.com", false}, // s3.amazonaws.com is a public suffix
 		{"https://attacker-bucket.s3.amazonaws.com", false},
@@ -124,21 +121,14 @@ func TestMatcherStaysWithinTheRegistrableDomain(t *testing.T) {
 		{"https://account.blob.core.windows.net", false}, // blob.core.windows.net is a public suffix
 		{"https://a.b.example.com", true},
 		{"http://a.b.localhost:3000", true},
-	} {
-		if got := m.Allows(tt.origin); got != tt.want {
-			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
-		}
-	}
+	})
 }
 
 // TestMatcherTrailingDot proves that a trailing-dot host is a distinct
 // origin, allowed only where it is configured, byte for byte (R11, R12).
 func TestMatcherTrailingDot(t *testing.T) {
 	m := newTestMatcher(t, []string{"https://localhost.", "http://example.com.:3999", "https://*.example.org."}, `https://[a-z]+\.example\.net\.`)
-	for _, tt := range []struct {
-		origin string
-		want   bool
-	}{
+	assertAllows(t, m, []allowsCase{
 		{"https://localhost.", true},
 		{"https://localhost", false},
 		{"http://example.com.:3999", true},
@@ -148,11 +138,7 @@ func TestMatcherTrailingDot(t *testing.T) {
 		{"https://example.org.", false},
 		{"https://app.example.net.", true},
 		{"https://app.example.net", false},
-	} {
-		if got := m.Allows(tt.origin); got != tt.want {
-			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
-		}
-	}
+	})
 }
 
 // With ten thousand exact origins, or as many subdomain patterns, the
@@ -173,6 +159,20 @@ func TestMatcherManyOrigins(t *testing.T) {
 		{"https://x.tenant42.example.com", true},
 		{"https://tenant42.example.com", false},
 	} {
+		if got := m.Allows(tt.origin); got != tt.want {
+			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
+		}
+	}
+}
+
+type allowsCase struct {
+	origin string
+	want   bool
+}
+
+func assertAllows(t *testing.T, m *Matcher, cases []allowsCase) {
+	t.Helper()
+	for _, tt := range cases {
 		if got := m.Allows(tt.origin); got != tt.want {
 			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
 		}
