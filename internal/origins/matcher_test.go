@@ -178,3 +178,23 @@ func assertAllows(t *testing.T, m *Matcher, cases []allowsCase) {
 		}
 	}
 }
+
+// TestPublicSuffixCacheIsBounded proves that made-up hosts cannot grow the
+// cache of public suffix lookups without bound, and that answers stay
+// right once it is full.
+func TestPublicSuffixCacheIsBounded(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com"})
+	for i := range maxCachedHosts + 10 {
+		if !m.Allows(fmt.Sprintf("https://h%d.amazonaws.com", i)) {
+			t.Fatalf("host %d refused", i)
+		}
+	}
+	if n := len(m.publicSuffixes.byHost); n != maxCachedHosts {
+		t.Errorf("cache holds %d hosts, want at most %d", n, maxCachedHosts)
+	}
+	assertAllows(t, m, []allowsCase{
+		{"https://x.s3.amazonaws.com", false},
+		{"https://h1.amazonaws.com", true},
+		{"https://new.amazonaws.com", true},
+	})
+}
