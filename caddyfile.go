@@ -45,9 +45,6 @@ func parseCaddyfile(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 	if err != nil {
 		return nil, err
 	}
-	if matcherSet == nil && matcher != "*" {
-		matcher = ""
-	}
 
 	c := new(CORS)
 	lines, err := c.unmarshalCaddyfile(h.Dispenser)
@@ -187,8 +184,9 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 
 // skipRestOfLine moves past what is left of a subdirective's line after
 // an error, and past a block it opens, which no subdirective takes, so
-// that reading goes on with the next subdirective.
-func skipRestOfLine(d *caddyfile.Dispenser, subdirective string, known bool) error {
+// that reading goes on with the next subdirective. It reports the block
+// only for a line that has no error of its own.
+func skipRestOfLine(d *caddyfile.Dispenser, subdirective string, lineWasValid bool) error {
 	d.RemainingArgs()
 	blockErr := d.Errf("%s takes no block", subdirective)
 	nesting := d.Nesting()
@@ -197,7 +195,7 @@ func skipRestOfLine(d *caddyfile.Dispenser, subdirective string, known bool) err
 	}
 	for d.NextBlock(nesting) {
 	}
-	if !known {
+	if !lineWasValid {
 		return nil
 	}
 	return blockErr
