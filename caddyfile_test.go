@@ -45,8 +45,9 @@ func assertErrorAt(t *testing.T, err error, file string, line int, want ...strin
 // TestCaddyfileAdapt runs each testdata/*.caddyfiletest: a Caddyfile, a
 // line "----------", then either the JSON it adapts to (tab-indented, as
 // caddytest.CompareAdapt prints it) or, when that part does not start with
-// "{", the error it gives: one line "Caddyfile:N" with the line the error
-// must name, and lines that the error must each contain.
+// "{", the errors it gives: for each, one line "Caddyfile:N" with the line
+// the error must name, then lines that error must each contain. A block
+// with several mistakes lists each, since every error is reported.
 func TestCaddyfileAdapt(t *testing.T) {
 	// Caddy substitutes {$CORS_ORIGINS} before tokenizing, so a
 	// space-separated list becomes several origins (env_origins).
@@ -80,20 +81,38 @@ func TestCaddyfileAdapt(t *testing.T) {
 				return
 			}
 
-			line := 0
-			var want []string
+			type wantError struct {
+				line int
+				want []string
+			}
+			var wants []wantError
 			for _, w := range strings.Split(expected, "\n") {
 				if n, ok := strings.CutPrefix(w, "Caddyfile:"); ok {
-					line, _ = strconv.Atoi(n)
+					line, _ := strconv.Atoi(n)
+					wants = append(wants, wantError{line: line})
 					continue
 				}
-				want = append(want, w)
-			}
-			if line == 0 {
-				t.Fatalf("%s expects an error but names no line \"Caddyfile:N\"", file)
+				if len(wants) == 0 {
+					t.Fatalf("%s expects an error but names no line \"Caddyfile:N\" first", file)
+				}
+				wants[len(wants)-1].want = append(wants[len(wants)-1].want, w)
 			}
 			_, _, err = caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
-			assertErrorAt(t, err, "Caddyfile", line, want...)
+			if len(wants) == 1 {
+				assertErrorAt(t, err, "Caddyfile", wants[0].line, wants[0].want...)
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %d", len(wants))
+			}
+			// The adapter wraps the block's errors in one, a line each.
+			errs := strings.Split(err.Error(), "\n")
+			if len(errs) != len(wants) {
+				t.Errorf("%d errors, want %d:\n%v", len(errs), len(wants), err)
+			}
+			for i := range min(len(errs), len(wants)) {
+				assertErrorAt(t, errors.New(errs[i]), "Caddyfile", wants[i].line, wants[i].want...)
+			}
 		})
 	}
 }
