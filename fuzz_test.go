@@ -361,5 +361,30 @@ func FuzzHandler(f *testing.F) {
 		if v := got.Values("Access-Control-Allow-Private-Network"); v != nil && acrpn != "true" {
 			t.Fatalf("Access-Control-Allow-Private-Network %q answers Access-Control-Request-Private-Network %q", v, acrpn)
 		}
+		if method == http.MethodOptions && mode&3 == 0 {
+			// A preflight: Access-Control-Allow-Headers lists only names it
+			// requested, refused or not (R8, R33).
+			requested := map[string]bool{}
+			for _, line := range header["Access-Control-Request-Headers"] {
+				for name := range strings.SplitSeq(line, ",") {
+					requested[strings.ToLower(strings.Trim(name, " \t"))] = true
+				}
+			}
+			for name := range strings.SplitSeq(got.Get("Access-Control-Allow-Headers"), ",") {
+				if name != "" && !requested[name] {
+					t.Fatalf("Access-Control-Allow-Headers %q lists %q, which the preflight did not request (%q)", got.Get("Access-Control-Allow-Headers"), name, acrh)
+				}
+			}
+		}
+		if strings.HasPrefix(rec.Body.String(), "CORS preflight rejected: ") {
+			// A refused preflight: 403 exactly when the origin is refused,
+			// and nothing about it may be cached (R8).
+			if refusedOrigin := got.Values("Access-Control-Allow-Origin") == nil; refusedOrigin != (rec.Code == http.StatusForbidden) {
+				t.Fatalf("refused preflight answered %d with Access-Control-Allow-Origin %q", rec.Code, got.Values("Access-Control-Allow-Origin"))
+			}
+			if v := got.Values("Access-Control-Max-Age"); v != nil {
+				t.Fatalf("refused preflight with Access-Control-Max-Age %q", v)
+			}
+		}
 	})
 }
