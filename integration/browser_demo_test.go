@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,26 @@ var demoOutcomes = map[string]string{
 	"proxy":           "allowed",
 	"legacy-direct":   "blocked",
 }
+
+// demoButtonTimeout bounds one button's requests. The basic_auth buttons
+// check a bcrypt hash of cost 14, as `caddy hash-password` makes it: well
+// over 15 s under -race on a busy machine.
+const demoButtonTimeout = 60 * time.Second
+
+// demoCard is what a result card of the demo page shows.
+type demoCard struct {
+	Outcome     string `json:"outcome"`     // data-outcome
+	Expected    string `json:"expected"`    // data-expected
+	Text        string `json:"text"`        // as rendered
+	ClassName   string `json:"className"`   // "result as-expected" or "result unexpected"
+	EmptyValues int    `json:"emptyValues"` // facts (dd) with no text at all
+	Console     string `json:"console"`     // the console message the card quotes, if any
+	Border      string `json:"border"`      // the computed colour of its left border
+}
+
+// demoConsoleQuoted lists the cards that must quote the console: those of a
+// preflight the module refuses, where Chromium names what failed.
+var demoConsoleQuoted = map[string]bool{"bad-header": true}
 
 // demoPorts maps the ports of Caddyfile.example to ports of this test.
 var demoPorts = map[string]string{"8080": "9230", "8081": "9231", "8082": "9232"}
@@ -128,46 +149,69 @@ func (r *browserRun) demo(shotDir string) {
 		t.Errorf("demo buttons = %q, the test knows %q", got, want)
 	}
 
+	expectedColour := "" // the border of every card whose outcome is as expected
 	for _, id := range ids {
 		expected, ok := demoOutcomes[id]
 		if !ok {
 			continue
 		}
-		// Click, then wait for the result to settle: up to a minute, since
-		// the wrong password costs a bcrypt comparison at cost 14 (seconds
-		// under -race on a busy machine). Each wait in the page is short,
-		// to stay inside every engine's script timeout.
-		var shown struct {
-			Outcome  string `json:"outcome"`
-			Expected string `json:"expected"`
-			Text     string `json:"text"`
+		r.eval(fmt.Sprintf(`document.getElementById(%q).click() || true`, "btn-"+id), new(bool))
+		var shown demoCard
+		if !r.pollPage(fmt.Sprintf(`(el => ({outcome: el.dataset.outcome || "", expected: el.dataset.expected, text: el.innerText,
+			className: el.className,
+			emptyValues: [...el.querySelectorAll("dd")].filter(dd => dd.textContent === "").length,
+			console: (el.querySelector(".console-quote") || {}).textContent || "",
+			border: getComputedStyle(el).borderLeftColor}))(document.getElementById(%q))`, "result-"+id),
+			`v.outcome !== "" && v.outcome !== "pending" && v.outcome !== "running"`, demoButtonTimeout, &shown) {
+			t.Errorf("%s: no outcome within %s", id, demoButtonTimeout)
+			continue
 		}
-		var clicked bool
-		r.eval(fmt.Sprintf(`document.getElementById(%q).click() || true`, "btn-"+id), &clicked)
-		settled := func() bool { return shown.Outcome != "" && shown.Outcome != "pending" && shown.Outcome != "running" }
-		for deadline := time.Now().Add(time.Minute); !settled() && time.Now().Before(deadline); {
-			r.eval(fmt.Sprintf(`new Promise(resolve => {
-  const el = document.getElementById(%q), until = Date.now() + 5000;
-  (function check() {
-    const o = el.dataset.outcome;
-    if ((o && o !== "pending" && o !== "running") || Date.now() > until) {
-      resolve({outcome: o || "", expected: el.dataset.expected || "", text: el.innerText});
-    } else {
-      setTimeout(check, 50);
-    }
-  })();
-})`, "result-"+id), &shown)
-		}
-		t.Logf("%s: outcome %s\n%s", id, shown.Outcome, shown.Text)
-		if shown.Outcome != expected {
-			t.Errorf("%s: the page shows outcome %q, want %q", id, shown.Outcome, expected)
+		outcome := shown.Outcome
+		t.Logf("%s: outcome %s\n%s", id, outcome, shown.Text)
+		if outcome != expected {
+			t.Errorf("%s: the page shows outcome %q, want %q", id, outcome, expected)
 		}
 		if shown.Expected != expected {
 			t.Errorf("%s: the page promises %q (data-expected), the test %q", id, shown.Expected, expected)
 		}
-		if shown.Outcome == "blocked" && !strings.Contains(shown.Text, "DevTools") {
+		// Coloured as expected, whatever the outcome: a blocked request
+		// the demo means to show is not a failure.
+		if outcome == expected && !strings.Contains(" "+shown.ClassName+" ", " as-expected ") {
+			t.Errorf("%s: outcome %q as expected, but the card's classes are %q", id, outcome, shown.ClassName)
+		}
+		if outcome == expected {
+			if expectedColour == "" {
+				expectedColour = shown.Border
+			} else if shown.Border != expectedColour {
+				t.Errorf("%s: outcome %q as expected, in the colour %s; other cards as expected are %s", id, outcome, shown.Border, expectedColour)
+			}
+		}
+		if shown.EmptyValues != 0 {
+			t.Errorf("%s: %d facts show nothing at all; an empty value must read \"(empty)\":\n%s", id, shown.EmptyValues, shown.Text)
+		}
+		if outcome == "blocked" && !strings.Contains(shown.Text, "DevTools") {
 			t.Errorf("%s: a blocked result must point to DevTools; it says:\n%s", id, shown.Text)
 		}
+		// The page cannot read the console: the card quotes what Chromium
+		// prints there, and Chromium must really print it. (Firefox and
+		// WebKit word it their own way: integration/testdata/console-messages.md.)
+		if demoConsoleQuoted[id] && shown.Console == "" {
+			t.Errorf("%s: the card quotes no console message", id)
+		}
+		if shown.Console != "" && r.kind.name == chromiumKind.name {
+			r.wantConsole(api+"/hello", shown.Console)
+		}
+	}
+
+	// Run all ends with a summary that counts the cards as expected.
+	r.eval(`document.getElementById("btn-run-all").click() || true`, new(bool))
+	var summary string
+	if !r.pollPage(`document.getElementById("run-all-summary").textContent`, `v !== "" && !v.startsWith("Running")`,
+		time.Duration(len(demoOutcomes))*demoButtonTimeout, &summary) {
+		t.Fatalf("Run all: no summary; it shows %q", summary)
+	}
+	if want := fmt.Sprintf("%d of %d as expected", len(demoOutcomes), len(demoOutcomes)); summary != want {
+		t.Errorf("Run all summary %q, want %q", summary, want)
 	}
 
 	// What the server saw: the module logged the rejected preflight.
@@ -189,4 +233,34 @@ func (r *browserRun) demo(shotDir string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot of the demo page: %s", path)
+}
+
+// pollPage evaluates value, a JavaScript expression, until done (an
+// expression of its value v) holds or timeout passes, and decodes the last
+// value into out; it reports whether done held. Each evaluation waits in
+// the page for at most 5 s, to stay inside every engine's script timeout.
+func (r *browserRun) pollPage(value, done string, timeout time.Duration, out any) bool {
+	r.t.Helper()
+	var last struct {
+		Done  bool            `json:"done"`
+		Value json.RawMessage `json:"value"`
+	}
+	for deadline := time.Now().Add(timeout); !last.Done && time.Now().Before(deadline); {
+		r.eval(`new Promise(resolve => {
+  const until = Date.now() + 5000;
+  (function check() {
+    const v = (`+value+`);
+    const done = !!(`+done+`);
+    if (done || Date.now() > until) {
+      resolve({done: done, value: v});
+    } else {
+      setTimeout(check, 50);
+    }
+  })();
+})`, &last)
+	}
+	if err := json.Unmarshal(last.Value, out); err != nil {
+		r.t.Fatalf("%s: decoding %s: %v", r.kind.name, last.Value, err)
+	}
+	return last.Done
 }
