@@ -67,6 +67,7 @@ const (
 	siteTwoOrigins = "http://localhost:9224" // Access-Control-Allow-Origin twice
 	siteRedirect   = "http://localhost:9225" // redirects everything, preflights included
 	siteAuthFirst  = "http://localhost:9226" // basic_auth before cors: the preflight gets 401
+	siteStarOnly   = "http://localhost:9227" // answers every preflight with Access-Control-Allow-Headers: *
 )
 
 // refusedPreflightStatus is the status of a preflight from an allowed
@@ -240,6 +241,15 @@ http://localhost:9226 {
 		respond "authenticated"
 	}
 }
+
+http://localhost:9227 {
+	import access_log
+	@preflight method OPTIONS
+	header Access-Control-Allow-Origin http://localhost:9201
+	header @preflight Access-Control-Allow-Headers *
+	respond @preflight 204
+	respond "star"
+}
 `
 
 // probePage defines probe(url, init): the page's own fetch(), reporting what
@@ -296,6 +306,7 @@ var browserScenarios = []struct {
 	{"RefusedHeaderNamed", (*browserRun).refusedHeaderNamed},
 	{"RefusedMethodNamed", (*browserRun).refusedMethodNamed},
 	{"HeadersStarLeavesOutAuthorization", (*browserRun).headersStarLeavesOutAuthorization},
+	{"EngineOnStarForAuthorization", (*browserRun).engineOnStarForAuthorization},
 	{"ExposeHeaders", (*browserRun).exposeHeaders},
 	{"MethodCase", (*browserRun).methodCase},
 	{"MaxAge", (*browserRun).maxAge},
