@@ -17,11 +17,14 @@ import (
 var consoleFailures = []consoleFailure{
 	{"missing Access-Control-Allow-Origin", siteNoCORS + "/missing", nil, "", ""},
 	{"Access-Control-Allow-Origin twice", siteTwoOrigins + "/twice", nil, "", ""},
+	{"Access-Control-Allow-Origin with a trailing slash", siteSlashed + "/slashed", nil, "", ""},
 	{"* with credentials", upstreamCORS + "/star-credentials", map[string]any{"credentials": "include"}, "", ""},
 	{"header refused", apiMain + "/header-refused", map[string]any{"headers": map[string]string{"X-Debug": "1"}}, "x-debug", ""},
 	{"method refused", apiMain + "/method-refused", map[string]any{"method": "PURGE"}, "PURGE", "firefox"},
 	{"redirect on the preflight", siteRedirect + "/redirect", map[string]any{"headers": map[string]string{"X-Allowed": "1"}}, "", ""},
 	{"401 on the preflight", siteAuthFirst + "/auth", map[string]any{"headers": map[string]string{"X-Allowed": "1"}}, "", ""},
+	{"404 on the preflight", siteNoOptions + "/nothing", map[string]any{"headers": map[string]string{"X-Allowed": "1"}}, "", ""},
+	{"origin refused by the module (403)", apiPattern + "/origin-refused", map[string]any{"headers": map[string]string{"X-Allowed": "1"}}, "", ""},
 }
 
 type consoleFailure struct {

@@ -68,6 +68,8 @@ const (
 	siteRedirect   = "http://localhost:9225" // redirects everything, preflights included
 	siteAuthFirst  = "http://localhost:9226" // basic_auth before cors: the preflight gets 401
 	siteStarOnly   = "http://localhost:9227" // answers every preflight with Access-Control-Allow-Headers: *
+	siteNoOptions  = "http://localhost:9228" // answers every preflight with 404
+	siteSlashed    = "http://localhost:9229" // Access-Control-Allow-Origin with a trailing slash
 )
 
 // refusedPreflightStatus is the status of a preflight from an allowed
@@ -249,6 +251,17 @@ http://localhost:9227 {
 	header @preflight Access-Control-Allow-Headers *
 	respond @preflight 204
 	respond "star"
+}
+
+http://localhost:9228 {
+	import access_log
+	respond 404
+}
+
+http://localhost:9229 {
+	import access_log
+	header Access-Control-Allow-Origin http://localhost:9201/
+	respond "slashed"
 }
 `
 
