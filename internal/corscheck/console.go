@@ -63,6 +63,7 @@ const noCorsSuggestion = " Have the server send the header with a valid value, o
 // from origin to url that fails with f; wordings from Blink's
 // third_party/blink/renderer/platform/loader/cors/cors_error_string.cc.
 func (f Failure) ConsoleMessage(url, origin string) string {
+	f.Hint = printable(f.Hint)
 	var b strings.Builder
 	b.WriteString("Access to fetch at '" + url + "' from origin '" + origin + "' has been blocked by CORS policy: ")
 	if f.prefixedAsPreflight() {

@@ -20,7 +20,7 @@ const (
 )
 
 func parseMaxAge(value string, present bool) *MaxAge {
-	m := &MaxAge{Value: value, Present: present}
+	m := &MaxAge{Value: printable(value), Present: present}
 	if !present {
 		m.ChromiumSeconds = defaultMaxAgeInSec
 		m.Note = "absent: browsers keep this preflight result 5 s (the Fetch default)"
@@ -30,7 +30,7 @@ func parseMaxAge(value string, present bool) *MaxAge {
 	switch {
 	case err != nil:
 		m.ChromiumSeconds = defaultMaxAgeInSec
-		m.Note = "\"" + value + "\" is not a number of seconds: Chromium falls back to 5 s, Firefox does not cache"
+		m.Note = "\"" + m.Value + "\" is not a number of seconds: Chromium falls back to 5 s, Firefox does not cache"
 	case seconds < 0:
 		m.Note = "negative: not cached; send 0 to disable caching"
 	default:

@@ -41,6 +41,9 @@ type Report struct {
 	Fix            string `json:"fix,omitempty"`
 	// ReadableHeaders are the response headers a script can read, lower-cased.
 	ReadableHeaders []string `json:"readable_headers"`
+	// ReadableHeadersNotListed counts the readable names beyond the most
+	// the report lists.
+	ReadableHeadersNotListed int `json:"readable_headers_not_listed,omitempty"`
 }
 
 // Step is one of: the preflight decision, the preflight, the actual request.
@@ -63,9 +66,26 @@ type Exchange struct {
 	RequestHeaders  []Header `json:"request_headers"`
 	Status          int      `json:"status,omitempty"`
 	ResponseHeaders []Header `json:"response_headers,omitempty"`
-	// BodyExcerpt is the start of a failed preflight's body: the cors
+	// ResponseHeadersNotListed counts the field lines beyond the most
+	// the report lists.
+	ResponseHeadersNotListed int `json:"response_headers_not_listed,omitempty"`
+	// BodyExcerpt is the first line of a failed preflight's body: the cors
 	// module says there why it refused.
 	BodyExcerpt string `json:"body_excerpt,omitempty"`
+
+	// header and bodyLine are the response as received, for the fix.
+	header   http.Header
+	bodyLine string
+	// bodyLineCut: the first line goes on past maxBodyBytes.
+	bodyLineCut bool
+}
+
+func (e *Exchange) bodyExcerpt() string {
+	excerpt := printable(e.bodyLine)
+	if e.bodyLineCut {
+		excerpt += fmt.Sprintf(" [cors-check reads no more than %d KiB of a body]", maxBodyBytes>>10)
+	}
+	return excerpt
 }
 
 // ExitCode is the exit status of `caddy cors-check` for the verdict.
@@ -134,7 +154,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(r.ReadableHeaders) == 0 {
 			b.WriteString("Readable by script: no response header\n")
 		} else {
-			fmt.Fprintf(&b, "Readable by script: %s\n", strings.Join(r.ReadableHeaders, ", "))
+			fmt.Fprintf(&b, "Readable by script: %s", strings.Join(r.ReadableHeaders, ", "))
+			if r.ReadableHeadersNotListed > 0 {
+				fmt.Fprintf(&b, " (and %d more, not listed: cors-check lists at most %d)", r.ReadableHeadersNotListed, maxListedFieldLines)
+			}
+			b.WriteString("\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -159,6 +183,9 @@ func writeExchange(b *strings.Builder, e *Exchange) {
 	fmt.Fprintf(b, "   < %d %s\n", e.Status, http.StatusText(e.Status))
 	for _, h := range e.ResponseHeaders {
 		fmt.Fprintf(b, "   < %s: %s\n", h.Name, h.Value)
+	}
+	if e.ResponseHeadersNotListed > 0 {
+		fmt.Fprintf(b, "   < (%d more field lines not listed: cors-check lists at most %d)\n", e.ResponseHeadersNotListed, maxListedFieldLines)
 	}
 	if e.BodyExcerpt != "" {
 		fmt.Fprintf(b, "   < (body) %s\n", e.BodyExcerpt)
