@@ -134,7 +134,6 @@ type PreflightOutcome struct {
 	Checks []Check
 	// Failure is the first failed check in Chromium's order, or nil.
 	Failure *Failure
-	MaxAge  *MaxAge
 }
 
 // isRedirect matches what the network stack follows as a redirect.
@@ -204,10 +203,6 @@ func checkPreflight(status int, h http.Header, origin, method string, requestHea
 			record(c.check, c.failure)
 		}
 	}
-
-	value, present := fieldValue(h, maxAgeHeader)
-	out.MaxAge = parseMaxAge(value, present)
-	out.Checks = append(out.Checks, Check{maxAgeHeader, Info, out.MaxAge.Note})
 	return out
 }
 

@@ -59,11 +59,23 @@ func (f Failure) prefixedAsPreflight() bool {
 const noCorsSuggestion = " Have the server send the header with a valid value, or, if an opaque " +
 	"response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
 
-// ConsoleMessage is the error Chromium prints in the console for a fetch()
-// from origin to url that fails with f; wordings from Blink's
-// third_party/blink/renderer/platform/loader/cors/cors_error_string.cc.
-func (f Failure) ConsoleMessage(url, origin string) string {
+// ConsoleMessage is the error b prints in the console for a fetch() from
+// origin to url that fails with f, status being the status of the
+// response that failed; "" when cors-check does not know b's text for f.
+func (f Failure) ConsoleMessage(b Browser, url, origin string, status int) string {
 	f.Hint = printable(f.Hint)
+	switch b {
+	case Firefox:
+		return f.firefoxConsoleMessage(url, status)
+	case WebKit:
+		return f.webKitConsoleMessage(url, origin, status)
+	}
+	return f.chromiumConsoleMessage(url, origin)
+}
+
+// chromiumConsoleMessage: wordings from Blink's
+// third_party/blink/renderer/platform/loader/cors/cors_error_string.cc.
+func (f Failure) chromiumConsoleMessage(url, origin string) string {
 	var b strings.Builder
 	b.WriteString("Access to fetch at '" + url + "' from origin '" + origin + "' has been blocked by CORS policy: ")
 	if f.prefixedAsPreflight() {
@@ -101,4 +113,12 @@ func (f Failure) ConsoleMessage(url, origin string) string {
 		b.WriteString("Request header field " + f.Hint + " is not allowed by Access-Control-Allow-Headers in preflight response.")
 	}
 	return b.String()
+}
+
+func (f Failure) firefoxConsoleMessage(url string, status int) string {
+	return ""
+}
+
+func (f Failure) webKitConsoleMessage(url, origin string, status int) string {
+	return ""
 }

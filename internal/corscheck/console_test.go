@@ -46,7 +46,7 @@ func TestConsoleMessageUsesChromiumWordings(t *testing.T) {
 			if got := tt.failure.Name(); got != tt.name {
 				t.Errorf("Name() = %s, want %s", got, tt.name)
 			}
-			if got := tt.failure.ConsoleMessage(url, origin); got != prefix+tt.want {
+			if got := tt.failure.ConsoleMessage(Chromium, url, origin, 0); got != prefix+tt.want {
 				t.Errorf("ConsoleMessage\n got: %s\nwant: %s", got, prefix+tt.want)
 			}
 		})

@@ -26,17 +26,21 @@ const (
 
 // Report is the whole check, step by step, as printed.
 type Report struct {
-	URL         string   `json:"url"`
-	Origin      string   `json:"origin"`
-	Method      string   `json:"method"`
-	Credentials bool     `json:"credentials"`
-	Notes       []string `json:"notes,omitempty"`
-	Steps       []Step   `json:"steps"`
-	Verdict     string   `json:"verdict"`
+	URL         string `json:"url"`
+	Origin      string `json:"origin"`
+	Method      string `json:"method"`
+	Credentials bool   `json:"credentials"`
+	// Browser is the engine whose console and preflight cache the report follows.
+	Browser Browser  `json:"browser"`
+	Notes   []string `json:"notes,omitempty"`
+	Steps   []Step   `json:"steps"`
+	Verdict string   `json:"verdict"`
 	// BlockedAt names the step that failed: "preflight" or "actual request".
 	BlockedAt string `json:"blocked_at,omitempty"`
 	// CorsError is Chromium's name for the failure, as DevTools shows it.
-	CorsError      string `json:"cors_error,omitempty"`
+	CorsError string `json:"cors_error,omitempty"`
+	// ConsoleMessage is what Browser prints in the console for the
+	// failure; empty when cors-check does not know that engine's text.
 	ConsoleMessage string `json:"console_message,omitempty"`
 	Fix            string `json:"fix,omitempty"`
 	// ReadableHeaders are the response headers a script can read, lower-cased.
@@ -114,7 +118,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Credentials {
 		credentials = "include"
 	}
-	fmt.Fprintf(&b, "CORS check: %s %s\n  from origin %s, credentials mode '%s'\n", r.Method, r.URL, r.Origin, credentials)
+	fmt.Fprintf(&b, "CORS check: %s %s\n  from origin %s, credentials mode '%s', browser %s\n", r.Method, r.URL, r.Origin, credentials, r.Browser.Name())
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "  note: %s\n", n)
 	}
@@ -144,8 +148,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString(" (the check could not finish)")
 	}
 	b.WriteString("\n")
-	if r.ConsoleMessage != "" {
-		fmt.Fprintf(&b, "Console: %s\n", r.ConsoleMessage)
+	switch {
+	case r.ConsoleMessage != "":
+		fmt.Fprintf(&b, "Console (%s): %s\n", r.Browser.Name(), r.ConsoleMessage)
+	case r.Verdict == Blocked:
+		fmt.Fprintf(&b, "Console (%s): cors-check does not know the text %s prints for this failure\n", r.Browser.Name(), r.Browser.Name())
 	}
 	if r.Fix != "" {
 		fmt.Fprintf(&b, "Fix: %s\n", r.Fix)

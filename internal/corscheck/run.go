@@ -66,7 +66,7 @@ func Run(ctx context.Context, client *http.Client, r Request) (*Report, error) {
 		c.Transport = boundedTransport()
 	}
 
-	rep := &Report{URL: p.url.String(), Origin: p.origin, Method: p.method, Credentials: p.credentials, Notes: p.dropped}
+	rep := &Report{URL: p.url.String(), Origin: p.origin, Method: p.method, Credentials: p.credentials, Browser: p.browser, Notes: p.dropped}
 	if p.credentials {
 		rep.Notes = append(rep.Notes, "credentials mode 'include': the rules for credentials apply; this tool has no cookie jar, "+
 			"so no cookie is sent (a preflight never carries any anyway); pass an Authorization header with --header if the API needs one")
@@ -138,7 +138,11 @@ func (r *Report) block(at string, f *Failure, e *Exchange, d PreflightDecision) 
 	r.Verdict = Blocked
 	r.BlockedAt = at
 	r.CorsError = f.Name()
-	r.ConsoleMessage = f.ConsoleMessage(r.URL, r.Origin)
+	status := 0
+	if e != nil {
+		status = e.Status
+	}
+	r.ConsoleMessage = f.ConsoleMessage(r.Browser, r.URL, r.Origin, status)
 	r.Fix = suggestFix(*f, r.Origin, r.Method, e, d)
 	r.ReadableHeaders = []string{}
 }
@@ -189,11 +193,14 @@ func sendPreflight(ctx context.Context, c *http.Client, p preparedRequest, d Pre
 	out := checkPreflight(resp.StatusCode, resp.Header, p.origin, p.method, unsafeNamesInRequestOrder(d), p.credentials)
 	step.Checks = out.Checks
 	if out.Failure != nil {
+		step.Checks = append(step.Checks, Check{maxAgeHeader, Info, "not applied: browsers keep only a preflight that passes"})
 		step.Outcome = "failed"
 		step.Summary = "the browser fails the preflight and never sends the request"
 		step.Exchange.BodyExcerpt = step.Exchange.bodyExcerpt()
 		return step, out.Failure, nil
 	}
+	value, present := fieldValue(resp.Header, maxAgeHeader)
+	step.Checks = append(step.Checks, Check{maxAgeHeader, Info, maxAgeFor(p.browser, value, present).Note})
 	step.Outcome = "passed"
 	step.Summary = "the browser sends the actual request"
 	return step, nil, nil
