@@ -138,9 +138,11 @@ func firstValue(lines []string) string {
 	return lines[0]
 }
 
-// rejectPreflight answers a refused preflight: 403, no Access-Control-*
-// header, and one line that says which part failed, so that whoever looks
-// at the request in DevTools or with curl need not guess (R8).
+// rejectPreflight answers a refused preflight, even with
+// preflight_passthrough: the CORS headers of what it asked for that is
+// allowed, the status the rejection calls for, and one line that says which
+// part failed, so that whoever looks at the request in DevTools or with curl
+// need not guess (R8).
 func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection *policy.Rejection) error {
 	h := w.Header()
 	response.Apply(h)
@@ -148,7 +150,7 @@ func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection 
 	values := []string{"text/plain; charset=utf-8", "nosniff"}
 	h["Content-Type"] = values[0:1:1]
 	h["X-Content-Type-Options"] = values[1:2:2]
-	w.WriteHeader(http.StatusForbidden)
+	w.WriteHeader(rejection.PreflightStatus())
 	const prefix = "CORS preflight rejected: "
 	message := rejection.Message()
 	body := make([]byte, 0, len(prefix)+len(message)+1)

@@ -25,8 +25,12 @@ func init() {
 // `Access-Control-Request-Method`) from an allowed origin, for an allowed
 // method and allowed headers, is answered with `preflight_status` and never
 // reaches the next handler, so authentication, redirects and method-restricted
-// routes cannot break it. A refused preflight gets 403 with a one-line
-// plain-text body that says which part failed.
+// routes cannot break it. A refused preflight is answered here too, with a
+// one-line plain-text body that says which part failed: 403 without any
+// `Access-Control-*` header when the origin is refused; 200 with the CORS
+// headers of what was requested and is allowed, and none for the method,
+// header or private network access that is not, when the origin is allowed,
+// so that the browser's console names what failed.
 //
 // Other requests always go on to the next handler: CORS is not access
 // control, a browser enforces it on the response. The handler owns the
@@ -100,7 +104,7 @@ type CORS struct {
 
 	// Add the CORS headers to an allowed preflight, then hand it on to the
 	// next handler instead of answering it. Refused preflights are still
-	// answered with 403.
+	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
 	policy *policy.Policy
