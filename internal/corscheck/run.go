@@ -50,8 +50,9 @@ func boundedTransport() *http.Transport {
 
 // Run makes the check: the preflight decision, the preflight when one is
 // needed, and the actual request, each checked as Chromium does. An error
-// means no verdict (a usage error, or the server could not be reached); the
-// report is then nil or holds the steps made so far.
+// means no verdict (a usage error, the server could not be reached, or its
+// response headers are larger than the check reads); the report is then
+// nil or holds the steps made so far.
 func Run(ctx context.Context, client *http.Client, r Request) (*Report, error) {
 	p, err := r.prepare()
 	if err != nil {
