@@ -2,6 +2,7 @@ package corscheck
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -68,5 +69,40 @@ func TestMaxAgeForEachBrowser(t *testing.T) {
 		if m := maxAgeFor(Firefox, tt.value, tt.present); !strings.Contains(m.Note, tt.note) {
 			t.Errorf("Firefox note for %q: %q, want %q", tt.value, m.Note, tt.note)
 		}
+	}
+}
+
+func TestRunQuotesTheNamedBrowsersConsole(t *testing.T) {
+	srv := newRecordingServer(t, refusingModule("PUT", "x-request-id", `header "x-debug" is not allowed`))
+	rep, err := Run(context.Background(), NewClient(DefaultTimeout), Request{URL: srv.URL + "/items", Origin: appOrigin, Method: "PUT",
+		Headers: []Header{{"X-Debug", "1"}}, Browser: WebKit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Request header field X-Debug is not allowed by Access-Control-Allow-Headers.\n" +
+		"Fetch API cannot load " + srv.URL + "/items due to access control checks."
+	if rep.ConsoleMessage != want {
+		t.Errorf("console message\n got: %q\nwant: %q", rep.ConsoleMessage, want)
+	}
+	var text strings.Builder
+	rep.WriteText(&text)
+	if !strings.Contains(text.String(), "Console (WebKit): Request header field X-Debug is not allowed by Access-Control-Allow-Headers.\n  Fetch API cannot load") {
+		t.Errorf("text output does not print both lines of WebKit's message:\n%s", text.String())
+	}
+}
+
+func TestRunSaysWhenItDoesNotKnowTheConsoleText(t *testing.T) {
+	srv := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "https://other.example")
+	})
+	rep, err := Run(context.Background(), NewClient(DefaultTimeout), Request{URL: srv.URL, Origin: appOrigin, Browser: Firefox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	rep.WriteText(&text)
+	if rep.Verdict != Blocked || rep.ConsoleMessage != "" ||
+		!strings.Contains(text.String(), "Console (Firefox): cors-check does not know the text Firefox prints for this failure") {
+		t.Errorf("verdict %s, console %q, text:\n%s", rep.Verdict, rep.ConsoleMessage, text.String())
 	}
 }

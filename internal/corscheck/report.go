@@ -150,7 +150,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\n")
 	switch {
 	case r.ConsoleMessage != "":
-		fmt.Fprintf(&b, "Console (%s): %s\n", r.Browser.Name(), r.ConsoleMessage)
+		fmt.Fprintf(&b, "Console (%s): %s\n", r.Browser.Name(), strings.ReplaceAll(r.ConsoleMessage, "\n", "\n  "))
 	case r.Verdict == Blocked:
 		fmt.Fprintf(&b, "Console (%s): cors-check does not know the text %s prints for this failure\n", r.Browser.Name(), r.Browser.Name())
 	}

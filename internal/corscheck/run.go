@@ -139,11 +139,7 @@ func (r *Report) block(at string, f *Failure, e *Exchange, d PreflightDecision) 
 	r.Verdict = Blocked
 	r.BlockedAt = at
 	r.CorsError = f.Name()
-	status := 0
-	if e != nil {
-		status = e.Status
-	}
-	r.ConsoleMessage = f.ConsoleMessage(r.Browser, r.URL, r.Origin, status)
+	r.ConsoleMessage = f.ConsoleMessage(r.Browser, r.URL, r.Origin, e)
 	r.Fix = suggestFix(*f, r.Origin, r.Method, e, d)
 	r.ReadableHeaders = []string{}
 }
@@ -194,6 +190,11 @@ func sendPreflight(ctx context.Context, c *http.Client, p preparedRequest, d Pre
 	out := checkPreflight(resp.StatusCode, resp.Header, p.origin, p.method, unsafeNamesInRequestOrder(d), p.credentials)
 	step.Checks = out.Checks
 	if out.Failure != nil {
+		if f := out.Failure; f.Kind == HeaderDisallowedByPreflight {
+			if i := slices.IndexFunc(p.headers, func(h Header) bool { return strings.EqualFold(h.Name, f.Hint) }); i >= 0 {
+				f.HeaderAsSet = p.headers[i].Name
+			}
+		}
 		step.Checks = append(step.Checks, Check{maxAgeHeader, Info, "not applied: browsers keep only a preflight that passes"})
 		step.Outcome = "failed"
 		step.Summary = "the browser fails the preflight and never sends the request"

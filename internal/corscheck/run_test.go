@@ -129,10 +129,9 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			request:   Request{Method: "PUT", Headers: []Header{{"Authorization", "Basic dTpw"}}, BodyType: "application/json"},
 			blockedAt: "preflight",
 			corsError: "PreflightMissingAllowOriginHeader",
-			console: "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource." +
-				" If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
-			fix:     "the preflight met authentication (401): a preflight never carries credentials; put `cors` before auth",
-			methods: []string{"OPTIONS"},
+			console:   "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+			fix:       "the preflight met authentication (401): a preflight never carries credentials; put `cors` before auth",
+			methods:   []string{"OPTIONS"},
 		},
 		{
 			name: "wildcard origin on a preflight for a request with credentials",
@@ -174,8 +173,7 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			blockedAt: "actual request",
 			corsError: "MultipleAllowOriginValues",
 			console: "The 'Access-Control-Allow-Origin' header contains multiple values 'https://app.example.com, https://app.example.com', " +
-				"but only one is allowed. Have the server send the header with a valid value, or, if an opaque response serves your needs, " +
-				"set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
+				"but only one is allowed. Have the server send the header with a valid value.",
 			fix:     "two layers each add Access-Control-Allow-Origin",
 			methods: []string{"GET"},
 		},
@@ -251,10 +249,9 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			request:   Request{Method: "PUT"},
 			blockedAt: "preflight",
 			corsError: "PreflightMissingAllowOriginHeader",
-			console: "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource." +
-				" If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
-			fix:     "the cors module refused the preflight (origin \"https://app.example.com\" is not allowed): add what it names to the `cors` directive",
-			methods: []string{"OPTIONS"},
+			console:   "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+			fix:       "the cors module refused the preflight (origin \"https://app.example.com\" is not allowed): add what it names to the `cors` directive",
+			methods:   []string{"OPTIONS"},
 		},
 		{
 			name: "preflight passes but the actual response has no CORS headers",
@@ -268,10 +265,9 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			request:   Request{Method: "PUT"},
 			blockedAt: "actual request",
 			corsError: "MissingAllowOriginHeader",
-			console: "No 'Access-Control-Allow-Origin' header is present on the requested resource." +
-				" If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
-			fix:     "the preflight passed but the actual response does not",
-			methods: []string{"OPTIONS", "PUT"},
+			console:   "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+			fix:       "the preflight passed but the actual response does not",
+			methods:   []string{"OPTIONS", "PUT"},
 		},
 	}
 	for _, tt := range tests {
