@@ -16,7 +16,7 @@ import (
 	"github.com/caddy-cors/cors/internal/headers"
 )
 
-const perfPolicy = `{"allowed_origins":["` + benchOrigin + `"],"allowed_methods":["PUT"],"allowed_headers":["Authorization","Content-Type","X-Request-Id"]}`
+const perfPolicy = `{"allowed_origins":["` + benchOrigin + `","https://*.example.net"],"allowed_methods":["PUT"],"allowed_headers":["Authorization","Content-Type","X-Request-Id"]}`
 
 // TestAllocationsPerRequest pins the allocations of the common paths
 // through ServeHTTP, with a next handler that allocates nothing.
@@ -36,6 +36,8 @@ func TestAllocationsPerRequest(t *testing.T) {
 	}{
 		{"no Origin", http.MethodGet, http.Header{"Accept": {"application/json"}}, 1},
 		{"allowed actual GET", http.MethodGet, actualHeader(benchOrigin), 1},
+		// The public suffix lookup a pattern match needs is cached.
+		{"allowed actual GET by a subdomain pattern", http.MethodGet, actualHeader("https://api.eu.example.net"), 1},
 		{"allowed preflight", http.MethodOptions, preflightRequestHeader(benchOrigin, benchPreflight), 1},
 	}
 	handler := loadHandler(t, perfPolicy)
