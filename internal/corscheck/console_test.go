@@ -1,9 +1,6 @@
 package corscheck
 
-import (
-	"net/http"
-	"testing"
-)
+import "testing"
 
 func TestConsoleMessageUsesChromiumWordings(t *testing.T) {
 	const url, origin = "https://api.example.com/items", "https://app.example.com"
@@ -60,13 +57,6 @@ func TestConsoleMessageOfFirefoxAndWebKit(t *testing.T) {
 	const blocked = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.example.com/items. "
 	const didNotSucceed = "\n" + blocked + "(Reason: CORS request did not succeed). Status code: (null)."
 	const cannotLoad = "\nFetch API cannot load https://api.example.com/items due to access control checks."
-	exchange := func(status int, pairs ...string) *Exchange {
-		e := &Exchange{Status: status, header: http.Header{}}
-		for i := 0; i+1 < len(pairs); i += 2 {
-			e.header.Add(pairs[i], pairs[i+1])
-		}
-		return e
-	}
 	tests := []struct {
 		name     string
 		failure  Failure

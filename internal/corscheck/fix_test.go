@@ -7,13 +7,6 @@ import (
 )
 
 func TestSuggestFixNamesTheLikelyCause(t *testing.T) {
-	exchange := func(status int, pairs ...string) *Exchange {
-		e := &Exchange{Status: status, header: http.Header{}}
-		for i := 0; i+1 < len(pairs); i += 2 {
-			e.header.Add(pairs[i], pairs[i+1])
-		}
-		return e
-	}
 	tests := []struct {
 		name     string
 		failure  Failure
@@ -46,4 +39,14 @@ func TestSuggestFixNamesTheLikelyCause(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exchange is a response as received, with its field lines given as name,
+// value pairs.
+func exchange(status int, pairs ...string) *Exchange {
+	e := &Exchange{Status: status, header: http.Header{}}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		e.header.Add(pairs[i], pairs[i+1])
+	}
+	return e
 }
