@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -213,12 +214,13 @@ func writeConsoleTexts(t *testing.T) {
 	}
 }
 
+// testQuery is the query browserRun.path adds.
+var testQuery = regexp.MustCompile(`\?engine=[a-z]+&run=[0-9]+`)
+
 // genericURLs replaces the test's URLs and origins in a console text with
 // the placeholders a reader can map to their own site.
 func genericURLs(s string) string {
-	for _, kind := range engineKinds {
-		s = strings.ReplaceAll(s, "?engine="+kind.name, "")
-	}
+	s = testQuery.ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, pageOrigin, "<page origin>")
 	for _, f := range consoleFailures {
 		s = strings.ReplaceAll(s, f.url, "<url>")

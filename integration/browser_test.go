@@ -10,7 +10,9 @@ package integration
 // module's own log lines).
 //
 // The engines share one Caddy config (ports 9200-9299); each scenario's
-// URLs carry ?engine=<name>, so that the access log tells the engines apart.
+// URLs carry ?engine=<name>&run=<n>, so that the access log tells the engines
+// apart, and a second run in the same browsers (-count=2) is not answered
+// from their preflight caches.
 // Run only these with:
 //
 //	flock /tmp/integration.lock go test ./integration/ -run Browser -count=1 -v
@@ -27,7 +29,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -305,7 +309,11 @@ func (r fetchResult) String() string {
 type browserEnv struct {
 	logDir string // caddy.log (module lines) and access.log
 	wwwDir string // the pages' files
+	run    int    // which run of TestBrowser in this test binary: 1, 2, ...
 }
+
+// browserRuns counts the runs of TestBrowser, whose engines outlive it.
+var browserRuns atomic.Int32
 
 // browserScenarios is every browser scenario, each run in every engine.
 var browserScenarios = []struct {
@@ -331,7 +339,7 @@ var browserScenarios = []struct {
 
 func TestBrowser(t *testing.T) {
 	requireIntegration(t)
-	env := &browserEnv{logDir: t.TempDir(), wwwDir: t.TempDir()}
+	env := &browserEnv{logDir: t.TempDir(), wwwDir: t.TempDir(), run: int(browserRuns.Add(1))}
 	www := env.wwwDir
 	if err := os.WriteFile(filepath.Join(www, "probe.html"), []byte(probePage), 0o644); err != nil {
 		t.Fatal(err)
@@ -383,11 +391,11 @@ func (r *browserRun) open(pageURL string) {
 	}
 }
 
-// path returns p (a path, or a whole URL) with the engine's name as its
-// query, so that each engine's requests have their own lines in the access
-// log (and their own entries in the preflight caches).
+// path returns p (a path, or a whole URL) with the engine's name and the
+// run as its query, so that each engine's requests have their own lines in
+// the access log, and their own entries in the preflight caches.
 func (r *browserRun) path(p string) string {
-	return p + "?engine=" + r.kind.name
+	return p + "?engine=" + r.kind.name + "&run=" + strconv.Itoa(r.env.run)
 }
 
 // eval runs expr in the page and decodes its value into out.
