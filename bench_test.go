@@ -90,11 +90,11 @@ func loadHandler(tb testing.TB, config string) *CORS {
 		tb.Fatalf("loading %s: %v", config, err)
 	}
 	c := module.(*CORS)
-	c.logger = zap.New(zapcore.NewCore(
+	useLogger(c, zap.New(zapcore.NewCore(
 		zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()),
 		zapcore.AddSync(io.Discard),
 		zapcore.InfoLevel,
-	))
+	)))
 	return c
 }
 
@@ -287,7 +287,7 @@ func BenchmarkRefusalLogLine(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			handler := loadHandler(b, perfPolicy)
 			if !s.logged {
-				handler.logger = zap.NewNop()
+				useLogger(handler, zap.NewNop())
 			}
 			w := newReusedWriter()
 			r := preparedRequest(http.MethodOptions, preflightRequestHeader(benchOrigin, s.value), w)

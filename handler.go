@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -18,16 +19,16 @@ import (
 // with the CORS headers its response must carry.
 func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	switch kind := policy.Classify(r.Method, r.Header); kind {
+	switch kind, origin := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
-		response, rejection := c.policy.Preflight(r.Header)
-		record(repl, kind, rejection)
-		if rejection != nil {
-			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, rejection)
-			return rejectPreflight(w, response, rejection)
+		response, rejection := c.policy.Preflight(origin, r.Header)
+		outcome := record(repl, kind, rejection)
+		if rejection.Refused() {
+			body := preflightRejectedBody(rejection)
+			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, origin, outcome, rejection, body[len(preflightRejectedPrefix):len(body)-1])
+			return rejectPreflight(w, response, body)
 		}
 		if c.policy.PreflightPassthrough() {
-			response.Apply(w.Header())
 			return serveNext(w, r, next, response)
 		}
 		// Fetch: a preflight never carries credentials, so it must not
@@ -37,33 +38,33 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return nil
 
 	case policy.Actual:
-		response, rejection := c.policy.Actual(r.Header)
-		record(repl, kind, rejection)
-		if rejection != nil {
-			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, rejection)
+		response, rejection := c.policy.Actual(origin)
+		outcome := record(repl, kind, rejection)
+		if rejection.Refused() {
+			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, origin, outcome, rejection, nil)
 		}
 		// A refused origin still reaches the next handler: Origin also comes
 		// with same-origin form posts, and the browser, not the server,
-		// withholds the response (R46). The headers are set before it runs,
-		// so that every handler after this one sees the response's CORS
-		// headers as they will be sent.
-		response.Apply(w.Header())
+		// withholds the response (R46).
 		return serveNext(w, r, next, response)
 
 	default:
-		// Without Origin nothing after this handler needs the headers
-		// early: they are set when the response is committed.
-		setPlaceholders(repl, kind, 0)
+		if repl != nil {
+			repl.Map(notCORSPlaceholders)
+		}
 		return serveNext(w, r, next, c.policy.NotCORS())
 	}
 }
 
-// record counts a CORS request's outcome and sets the placeholders that
-// show it.
-func record(repl *caddy.Replacer, kind policy.Kind, rejection *policy.Rejection) {
-	outcome := outcomeIndex(rejection)
+// record counts a CORS request's outcome and provides the placeholders
+// that show it. It gives the outcome's position in outcomes.
+func record(repl *caddy.Replacer, kind policy.Kind, rejection policy.Rejection) int {
+	outcome := outcomeIndex(rejection.Reason)
 	countRequest(kind, outcome)
-	setPlaceholders(repl, kind, outcome)
+	if repl != nil {
+		repl.Map(outcomePlaceholders[outcome])
+	}
+	return outcome
 }
 
 const (
@@ -71,88 +72,121 @@ const (
 	placeholderReason  = "http.cors.reason"
 )
 
-// The placeholder values, boxed once: storing a string variable in the
-// replacer's map of any would allocate on every request.
+// The placeholders are provided by a function added to the request's
+// replacer with Map, chosen from a set built once, one per outcome. Set
+// would store them in the replacer's map, and Caddy makes a replacer per
+// request, whose first Set allocates the map's storage. A provider is asked
+// after the values given to Set, in the order providers were added: a
+// handler that sets {http.cors.*} itself wins, and of two cors handlers on
+// one request, the first one's outcome shows.
 var (
-	placeholderTrue  any = "true"
-	placeholderFalse any = "false"
-	placeholderEmpty any = ""
-	// placeholderReasons holds each entry of outcomes, the allowed one
-	// being empty.
-	placeholderReasons = func() (boxed [len(outcomes)]any) {
+	notCORSPlaceholders = placeholders("", "")
+	outcomePlaceholders = func() (providers [len(outcomes)]caddy.ReplacerFunc) {
 		for i, reason := range outcomes {
-			boxed[i] = string(reason)
+			allowed := "false"
+			if reason == "" {
+				allowed = "true"
+			}
+			providers[i] = placeholders(allowed, string(reason))
 		}
-		return boxed
+		return providers
 	}()
 )
 
-// setPlaceholders sets {http.cors.allowed} (true, false, or empty for a
-// request without Origin) and {http.cors.reason}, from the position of the
-// request's outcome in outcomes.
-func setPlaceholders(repl *caddy.Replacer, kind policy.Kind, outcome int) {
-	if repl == nil {
+// placeholders provides {http.cors.allowed} and {http.cors.reason}. The
+// values are boxed once, here: a string returned as any would allocate on
+// every request.
+func placeholders(allowed, reason string) caddy.ReplacerFunc {
+	boxedAllowed, boxedReason := any(allowed), any(reason)
+	return func(key string) (any, bool) {
+		switch key {
+		case placeholderAllowed:
+			return boxedAllowed, true
+		case placeholderReason:
+			return boxedReason, true
+		}
+		return nil, false
+	}
+}
+
+// How much of a request's path a log line shows; other request values are
+// cut to policy.MaxValueLen.
+const maxLoggedPathLen = 256
+
+// Refusal log lines are sampled per reason, so that a flood of refused
+// requests (anyone can send preflights) writes a bounded number of lines:
+// in each second, the first logSampleFirst lines of a reason and level are
+// written, then one in logSampleThereafter. Metrics still count every one.
+const (
+	logSampleFirst      = 10
+	logSampleThereafter = 100
+)
+
+// refusalLoggers gives each outcome its own sampler, so that a flood of
+// one reason does not hide the lines of another.
+func refusalLoggers(logger *zap.Logger) (loggers [len(outcomes)]*zap.Logger) {
+	for i := range loggers {
+		loggers[i] = logger.WithOptions(zap.WrapCore(func(core zapcore.Core) zapcore.Core {
+			return zapcore.NewSamplerWithOptions(core, time.Second, logSampleFirst, logSampleThereafter)
+		}))
+	}
+	return loggers
+}
+
+// logRejection logs a refused request with the values it was refused for,
+// each cut and limited to visible ASCII. message is the rejection's message
+// when it was already built, else nil: it is then built only if the line is
+// written.
+func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, origin []string, outcome int, rejection policy.Rejection, message []byte) {
+	ce := c.refusalLoggers[outcome].Check(level, msg)
+	if ce == nil {
 		return
 	}
-	allowed := placeholderEmpty
-	switch {
-	case kind == policy.NotCORS:
-	case outcome == 0:
-		allowed = placeholderTrue
-	default:
-		allowed = placeholderFalse
+	if message == nil {
+		message = rejection.AppendMessage(make([]byte, 0, rejection.MessageLen()))
 	}
-	repl.Set(placeholderAllowed, allowed)
-	repl.Set(placeholderReason, placeholderReasons[outcome])
+	fields := make([]zap.Field, 0, 6)
+	fields = append(fields,
+		zap.String("origin", policy.Printable(strings.Join(origin, ", "), policy.MaxValueLen)),
+		zap.String("method", policy.Printable(r.Method, policy.MaxValueLen)),
+		zap.String("path", policy.Printable(r.URL.Path, maxLoggedPathLen)),
+		zap.String("reason", string(rejection.Reason)),
+		zap.ByteString("detail", message),
+	)
+	// Every preflight is an OPTIONS; the method it asks for says more.
+	if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
+		fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "), policy.MaxValueLen)))
+	}
+	ce.Write(fields...)
 }
 
-func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, rejection *policy.Rejection) {
-	if ce := c.logger.Check(level, msg); ce != nil {
-		fields := make([]zap.Field, 0, 6)
-		fields = append(fields,
-			zap.String("origin", policy.Printable(firstValue(r.Header["Origin"]))),
-			zap.String("method", r.Method),
-			zap.String("path", r.URL.Path),
-			zap.String("reason", string(rejection.Reason)),
-			zap.String("detail", rejection.Message()),
-		)
-		// Every preflight is an OPTIONS; the method it asks for says more.
-		if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
-			requestedMethod := firstValue(requested)
-			if len(requested) > 1 {
-				requestedMethod = strings.Join(requested, ", ")
-			}
-			fields = append(fields, zap.String("requested_method", policy.Printable(requestedMethod)))
-		}
-		ce.Write(fields...)
-	}
-}
+// preflightRejectedPrefix starts the body of a refused preflight.
+const preflightRejectedPrefix = "CORS preflight rejected: "
 
-// firstValue is the first field line of a header, which is the only one of
-// a well-formed request for the headers logged here. Header.Get would do,
-// but it canonicalizes a name that is already canonical.
-func firstValue(lines []string) string {
-	if len(lines) == 0 {
-		return ""
-	}
-	return lines[0]
+// preflightRejectedBody is the one-line body of a refused preflight, built
+// in one allocation.
+func preflightRejectedBody(rejection policy.Rejection) []byte {
+	body := make([]byte, 0, len(preflightRejectedPrefix)+rejection.MessageLen()+1)
+	body = rejection.AppendMessage(append(body, preflightRejectedPrefix...))
+	return append(body, '\n')
 }
 
 // rejectPreflight answers a refused preflight: 403, no Access-Control-*
 // header, and one line that says which part failed, so that whoever looks
 // at the request in DevTools or with curl need not guess (R8).
-func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection *policy.Rejection) error {
+func rejectPreflight(w http.ResponseWriter, response policy.Response, body []byte) error {
 	h := w.Header()
-	response.Apply(h)
-	// Both values in one backing array, each line a full slice of its own.
-	values := []string{"text/plain; charset=utf-8", "nosniff"}
+	// The refusal's own field lines share one backing array, each line a
+	// full slice of its own. Vary is among them when nothing else set it,
+	// and Apply then finds it in place.
+	values := []string{"text/plain; charset=utf-8", "nosniff", response.Vary}
 	h["Content-Type"] = values[0:1:1]
 	h["X-Content-Type-Options"] = values[1:2:2]
+	if _, ok := h["Vary"]; !ok && response.Vary != "" {
+		h["Vary"] = values[2:3:3]
+	}
+	response.Apply(h)
 	w.WriteHeader(http.StatusForbidden)
-	const prefix = "CORS preflight rejected: "
-	message := rejection.Message()
-	body := make([]byte, 0, len(prefix)+len(message)+1)
-	body = append(append(append(body, prefix...), message...), '\n')
 	_, err := w.Write(body)
 	return err
 }

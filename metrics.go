@@ -49,14 +49,12 @@ func registerMetrics(registry *prometheus.Registry) error {
 	return err
 }
 
-// outcomeIndex is the position in outcomes of how a request ended; a nil
-// rejection is an allowed request.
-func outcomeIndex(rejection *policy.Rejection) int {
-	if rejection != nil {
-		for i, reason := range outcomes {
-			if reason == rejection.Reason {
-				return i
-			}
+// outcomeIndex is the position in outcomes of how a request ended; an
+// empty reason is an allowed request.
+func outcomeIndex(reason policy.Reason) int {
+	for i, known := range outcomes {
+		if known == reason {
+			return i
 		}
 	}
 	return 0

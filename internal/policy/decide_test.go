@@ -47,8 +47,9 @@ func TestClassify(t *testing.T) {
 		{"preflight", "OPTIONS", preflight("https://a.example", "PUT", ""), Preflight},
 	}
 	for _, tt := range tests {
-		if got := Classify(tt.method, tt.h); got != tt.want {
-			t.Errorf("%s: Classify = %v, want %v", tt.name, got, tt.want)
+		got, origin := Classify(tt.method, tt.h)
+		if got != tt.want || len(origin) != len(tt.h["Origin"]) {
+			t.Errorf("%s: Classify = %v, %q, want %v, %q", tt.name, got, origin, tt.want, tt.h["Origin"])
 		}
 	}
 }
@@ -240,14 +241,14 @@ func TestPreflight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, rejection := mustNew(t, tt.config).Preflight(tt.h)
+			got, rejection := mustNew(t, tt.config).Preflight(tt.h["Origin"], tt.h)
 			if got != tt.want {
 				t.Errorf("response\n got %+v\nwant %+v", got, tt.want)
 			}
 			switch {
-			case tt.reason == "" && rejection != nil:
+			case tt.reason == "" && rejection.Refused():
 				t.Errorf("rejected: %+v", rejection)
-			case tt.reason != "" && rejection == nil:
+			case tt.reason != "" && !rejection.Refused():
 				t.Errorf("allowed, want rejected for %s", tt.reason)
 			case tt.reason != "" && (rejection.Reason != tt.reason || !strings.Contains(rejection.Message(), tt.msg)):
 				t.Errorf("rejection %+v, want reason %s and a message with %q", rejection, tt.reason, tt.msg)
@@ -281,13 +282,13 @@ func TestActualAndNotCORS(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, tt.got, tt.want)
 		}
 	}
-	if _, rejection := withCredentials.Actual(http.Header{"Origin": {"https://evil.example"}}); rejection == nil || rejection.Reason != ReasonOrigin {
+	if _, rejection := withCredentials.Actual([]string{"https://evil.example"}); rejection.Reason != ReasonOrigin {
 		t.Errorf("refused origin: rejection %+v", rejection)
 	}
 }
 
 func get(p *Policy, origin string) Response {
-	r, _ := p.Actual(http.Header{"Origin": {origin}})
+	r, _ := p.Actual([]string{origin})
 	return r
 }
 
@@ -310,7 +311,7 @@ func TestPrintable(t *testing.T) {
 		strings.Repeat("a", 100): strings.Repeat("a", 64) + "...",
 	}
 	for in, want := range tests {
-		if got := Printable(in); got != want {
+		if got := Printable(in, MaxValueLen); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
 		}
 	}
