@@ -244,10 +244,12 @@ func (rw *responseWriter) commit() {
 	}
 }
 
-// WriteHeader commits on final statuses only: a 1xx (103 Early Hints, or
-// an upstream's 100/101 relayed by reverse_proxy) is not the response.
+// WriteHeader commits on final statuses only. 101 Switching Protocols is
+// one, as net/http treats it (reverse_proxy adds the upstream's header
+// lines before relaying it); 100 and 103 Early Hints are not the response,
+// and reverse_proxy restores the header map after relaying them.
 func (rw *responseWriter) WriteHeader(status int) {
-	if status >= 200 {
+	if status >= 200 || status == http.StatusSwitchingProtocols {
 		rw.commit()
 	}
 	rw.ResponseWriterWrapper.WriteHeader(status)
