@@ -31,7 +31,10 @@ func Classify(method string, h http.Header) (Kind, []string) {
 	if !ok {
 		return NotCORS, nil
 	}
-	if _, ok := h["Access-Control-Request-Method"]; ok && method == http.MethodOptions {
+	if method != http.MethodOptions {
+		return Actual, origin
+	}
+	if _, ok := h["Access-Control-Request-Method"]; ok {
 		return Preflight, origin
 	}
 	return Actual, origin

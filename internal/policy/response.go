@@ -62,15 +62,14 @@ func managedIndex(key string) int {
 // has a value for, none for the others, and every Vary token of r once,
 // next to the tokens others put there (R42).
 //
-// It runs twice per response, before the next handler and when the
-// response is committed, so it walks the header map once instead of
+// It runs on every response, so it walks the header map once instead of
 // looking up each managed name, and changes nothing (allocating nothing)
-// when h already carries r.
+// when h already carries r, as it does for a second cors handler on the
+// same response (in handle_errors).
 func (r *Response) Apply(h http.Header) {
 	want := r.values()
 	var present uint8 // bit i: ManagedHeaders[i] already holds want[i]
 	var vary []string
-	// Before the next handler runs the map is usually empty: nothing to walk.
 	for key, current := range h {
 		if key == "Vary" {
 			vary = current
