@@ -316,3 +316,30 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// The message quotes the value at fault as strconv.Quote would quote its
+// printable form, and fits the room MessageLen says, so that a refused
+// preflight's body is built in one allocation.
+func TestRejectionMessage(t *testing.T) {
+	tests := []struct {
+		value, want string
+	}{
+		{"PURGE", `method "PURGE" is not allowed`},
+		{`a"b\c`, `method "a\"b\\c" is not allowed`},
+		{"x\r\n\u202e", `method "x?????" is not allowed`},
+		{strings.Repeat(`"`, 100), `method "` + strings.Repeat(`\"`, 64) + `..." is not allowed`},
+	}
+	for _, tt := range tests {
+		r := reject(ReasonMethod, "method %q is not allowed", tt.value)
+		if got := r.Message(); got != tt.want {
+			t.Errorf("Message for %q = %s, want %s", tt.value, got, tt.want)
+		}
+		buf := make([]byte, 0, r.MessageLen())
+		if allocs := testing.AllocsPerRun(10, func() { _ = r.AppendMessage(buf[:0]) }); allocs != 0 {
+			t.Errorf("AppendMessage for %q allocates %v times within MessageLen", tt.value, allocs)
+		}
+	}
+	if r := reject(ReasonPrivateNetwork, "private network access is not allowed", ""); r.Message() != "private network access is not allowed" {
+		t.Errorf("a message without a value: %q", r.Message())
+	}
+}
