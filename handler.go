@@ -29,7 +29,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 			return rejectPreflight(w, response, body)
 		}
 		if c.policy.PreflightPassthrough() {
-			return serveNext(w, r, next, response)
+			return serveNext(w, r, next, &response)
 		}
 		// Fetch: a preflight never carries credentials, so it must not
 		// reach authentication; it is answered here.
@@ -46,13 +46,14 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		// A refused origin still reaches the next handler: Origin also comes
 		// with same-origin form posts, and the browser, not the server,
 		// withholds the response (R46).
-		return serveNext(w, r, next, response)
+		return serveNext(w, r, next, &response)
 
 	default:
 		if repl != nil {
 			repl.Map(notCORSPlaceholders)
 		}
-		return serveNext(w, r, next, c.policy.NotCORS())
+		response := c.policy.NotCORS()
+		return serveNext(w, r, next, &response)
 	}
 }
 
@@ -198,7 +199,9 @@ func rejectPreflight(w http.ResponseWriter, response policy.Response, body []byt
 // Caddy writes the error response with its own writer, past this wrapper,
 // from the same header map; when it wrote nothing, net/http sends the map
 // as it is.
-func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response policy.Response) error {
+// response is a pointer only so that it is not copied on the way: it is
+// not kept.
+func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response *policy.Response) error {
 	rw := getResponseWriter(w, response)
 	err := next.ServeHTTP(rw, r)
 	if !rw.committed {
@@ -223,11 +226,11 @@ type responseWriter struct {
 // after next.ServeHTTP returns, which is when it goes back to the pool.
 var responseWriters = sync.Pool{New: func() any { return new(responseWriter) }}
 
-func getResponseWriter(w http.ResponseWriter, response policy.Response) *responseWriter {
+func getResponseWriter(w http.ResponseWriter, response *policy.Response) *responseWriter {
 	rw := responseWriters.Get().(*responseWriter)
 	rw.wrapped.ResponseWriter = w
 	rw.ResponseWriterWrapper = &rw.wrapped
-	rw.response = response
+	rw.response = *response
 	rw.committed = false
 	return rw
 }
