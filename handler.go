@@ -25,7 +25,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		outcome := record(repl, kind, rejection)
 		if rejection.Refused() {
 			body := preflightRejectedBody(rejection)
-			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, origin, outcome, rejection, body[len(preflightRejectedPrefix):len(body)-1])
+			c.logRejection(kind, r, origin, outcome, rejection, body[len(preflightRejectedPrefix):len(body)-1])
 			return rejectPreflight(w, response, body)
 		}
 		if c.policy.PreflightPassthrough() {
@@ -41,7 +41,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		response, rejection := c.policy.Actual(origin)
 		outcome := record(repl, kind, rejection)
 		if rejection.Refused() {
-			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, origin, outcome, rejection, nil)
+			c.logRejection(kind, r, origin, outcome, rejection, nil)
 		}
 		// A refused origin still reaches the next handler: Origin also comes
 		// with same-origin form posts, and the browser, not the server,
@@ -114,32 +114,69 @@ func placeholders(allowed, reason string) caddy.ReplacerFunc {
 // cut to policy.MaxValueLen.
 const maxLoggedPathLen = 256
 
-// Refusal log lines are sampled per reason, so that a flood of refused
-// requests (anyone can send preflights) writes a bounded number of lines:
-// in each second, the first logSampleFirst lines of a reason and level are
-// written, then one in logSampleThereafter. Metrics still count every one.
+// Refusal log lines are sampled per kind of request and reason, so that a
+// flood of refused requests (anyone can send preflights) writes a bounded
+// number of lines: in each second, the first logSampleFirst lines of a
+// reason are written, then one in logSampleThereafter. Metrics still count
+// every one.
 const (
 	logSampleFirst      = 10
 	logSampleThereafter = 100
 )
 
-// refusalLoggers gives each outcome its own sampler, so that a flood of
-// one reason does not hide the lines of another.
-func refusalLoggers(logger *zap.Logger) (loggers [len(outcomes)]*zap.Logger) {
-	for i := range loggers {
-		loggers[i] = logger.WithOptions(zap.WrapCore(func(core zapcore.Core) zapcore.Core {
-			return zapcore.NewSamplerWithOptions(core, time.Second, logSampleFirst, logSampleThereafter)
-		}))
-	}
-	return loggers
+// refusalSampler is zap's sampler, used as a gate before a refusal line is
+// built: it is given one entry per refusal, keyed by kind and reason, and
+// lets through those whose line is to be written. One gate serves every
+// cors handler: zap's sampler holds 458 KB of counters, which one per
+// handler and reason would multiply. A variable, so that tests can start
+// from fresh counts.
+var refusalSampler = newRefusalSampler()
+
+func newRefusalSampler() zapcore.Core {
+	return zapcore.NewSamplerWithOptions(gate{}, time.Second, logSampleFirst, logSampleThereafter)
 }
 
-// logRejection logs a refused request with the values it was refused for,
-// each cut and limited to visible ASCII. message is the rejection's message
-// when it was already built, else nil: it is then built only if the line is
-// written.
-func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, origin []string, outcome int, rejection policy.Rejection, message []byte) {
-	ce := c.refusalLoggers[outcome].Check(level, msg)
+// refusalKeys are the sampler's keys, by kindIndex and position in
+// outcomes.
+var refusalKeys = func() (keys [len(kindNames)][len(outcomes)]string) {
+	for k, kind := range kindNames {
+		for o, reason := range outcomes {
+			keys[k][o] = kind + " " + string(reason)
+		}
+	}
+	return keys
+}()
+
+// gate is the core under refusalSampler: every entry the sampler passes on
+// is let through, marked by a non-nil result.
+type gate struct{}
+
+var letThrough = new(zapcore.CheckedEntry)
+
+func (gate) Enabled(zapcore.Level) bool                                       { return true }
+func (g gate) With([]zapcore.Field) zapcore.Core                              { return g }
+func (gate) Check(zapcore.Entry, *zapcore.CheckedEntry) *zapcore.CheckedEntry { return letThrough }
+func (gate) Write(zapcore.Entry, []zapcore.Field) error                       { return nil }
+func (gate) Sync() error                                                      { return nil }
+
+// logRejection logs a refused request of kind with the values it was
+// refused for, each cut and limited to visible ASCII, unless the sampler
+// drops the line: a preflight at info, another request at debug. message
+// is the rejection's message when it was already built, else nil: it is
+// then built only if the line is written.
+func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, outcome int, rejection policy.Rejection, message []byte) {
+	level, msg := zapcore.DebugLevel, "CORS request rejected"
+	if kind == policy.Preflight {
+		level, msg = zapcore.InfoLevel, "CORS preflight rejected"
+	}
+	if !c.logger.Core().Enabled(level) {
+		return
+	}
+	key := zapcore.Entry{Level: level, Message: refusalKeys[kindIndex(kind)][outcome], Time: time.Now()}
+	if refusalSampler.Check(key, nil) == nil {
+		return
+	}
+	ce := c.logger.Check(level, msg)
 	if ce == nil {
 		return
 	}

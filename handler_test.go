@@ -34,10 +34,11 @@ func provision(t *testing.T, config string) *CORS {
 }
 
 // useLogger gives c logger instead of the one Provision took from Caddy,
-// with the refusal lines sampled as Provision samples them.
+// and starts the sampling of refusal lines afresh, so that a test sees the
+// first lines of each reason whatever the tests before it logged.
 func useLogger(c *CORS, logger *zap.Logger) {
 	c.logger = logger
-	c.refusalLoggers = refusalLoggers(logger)
+	refusalSampler = newRefusalSampler()
 }
 
 // served is the handler behind a real loopback HTTP server, in front of next.

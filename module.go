@@ -110,9 +110,8 @@ type CORS struct {
 	// answered with 403.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
-	policy         *policy.Policy
-	logger         *zap.Logger
-	refusalLoggers [len(outcomes)]*zap.Logger
+	policy *policy.Policy
+	logger *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -127,7 +126,6 @@ func (CORS) CaddyModule() caddy.ModuleInfo {
 // problem is reported at once, each with what to write instead.
 func (c *CORS) Provision(ctx caddy.Context) error {
 	c.logger = ctx.Logger()
-	c.refusalLoggers = refusalLoggers(c.logger)
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
