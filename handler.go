@@ -185,7 +185,7 @@ func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, 
 	}
 	fields := make([]zap.Field, 0, 6)
 	fields = append(fields,
-		zap.String("origin", policy.Printable(strings.Join(origin, ", "), policy.MaxValueLen)),
+		zap.String("origin", policy.Printable(firstValue(origin), policy.MaxValueLen)),
 		zap.String("method", policy.Printable(r.Method, policy.MaxValueLen)),
 		zap.String("path", policy.Printable(r.URL.Path, maxLoggedPathLen)),
 		zap.String("reason", string(rejection.Reason)),
@@ -196,6 +196,15 @@ func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, 
 		fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "), policy.MaxValueLen)))
 	}
 	ce.Write(fields...)
+}
+
+// firstValue is the first field line of a header: with several Origin
+// lines, the rejection's message says how many there were.
+func firstValue(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return lines[0]
 }
 
 // preflightRejectedPrefix starts the body of a refused preflight.
