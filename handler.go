@@ -26,7 +26,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		if rejection.Refused() {
 			body := preflightRejectedBody(rejection)
 			c.logRejection(kind, r, origin, outcome, rejection, body[len(preflightRejectedPrefix):len(body)-1])
-			return rejectPreflight(w, response, body)
+			return rejectPreflight(w, response, rejection, body)
 		}
 		if c.policy.PreflightPassthrough() {
 			return serveNext(w, r, next, &response)
@@ -218,10 +218,12 @@ func preflightRejectedBody(rejection policy.Rejection) []byte {
 	return append(body, '\n')
 }
 
-// rejectPreflight answers a refused preflight: 403, no Access-Control-*
-// header, and one line that says which part failed, so that whoever looks
-// at the request in DevTools or with curl need not guess (R8).
-func rejectPreflight(w http.ResponseWriter, response policy.Response, body []byte) error {
+// rejectPreflight answers a refused preflight, even with
+// preflight_passthrough: the CORS headers of what it asked for that is
+// allowed, the status the rejection calls for, and body, one line that says
+// which part failed, so that whoever looks at the request in DevTools or
+// with curl need not guess (R8).
+func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection policy.Rejection, body []byte) error {
 	h := w.Header()
 	// The refusal's own field lines share one backing array, each line a
 	// full slice of its own. Vary is among them when nothing else set it,
@@ -233,7 +235,7 @@ func rejectPreflight(w http.ResponseWriter, response policy.Response, body []byt
 		h["Vary"] = values[2:3:3]
 	}
 	response.Apply(h)
-	w.WriteHeader(http.StatusForbidden)
+	w.WriteHeader(rejection.PreflightStatus())
 	_, err := w.Write(body)
 	return err
 }

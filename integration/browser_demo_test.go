@@ -27,6 +27,25 @@ var demoOutcomes = map[string]string{
 	"legacy-direct":   "blocked",
 }
 
+// demoButtonTimeout bounds one button's requests. The basic_auth buttons
+// check a bcrypt hash of cost 14, as `caddy hash-password` makes it: well
+// over 15 s under -race on a busy machine.
+const demoButtonTimeout = 60 * time.Second
+
+// demoCard is what a result card of the demo page shows.
+type demoCard struct {
+	Expected    string `json:"expected"`    // data-expected
+	Text        string `json:"text"`        // as rendered
+	ClassName   string `json:"className"`   // "result as-expected" or "result unexpected"
+	EmptyValues int    `json:"emptyValues"` // facts (dd) with no text at all
+	Console     string `json:"console"`     // the console message the card quotes, if any
+	Border      string `json:"border"`      // the computed colour of its left border
+}
+
+// demoConsoleQuoted lists the cards that must quote the console: those of a
+// preflight the module refuses, where Chromium names what failed.
+var demoConsoleQuoted = map[string]bool{"bad-header": true}
+
 // demoPorts maps the ports of Caddyfile.example to ports of this test.
 var demoPorts = map[string]string{"8080": "9230", "8081": "9231", "8082": "9232"}
 
@@ -124,6 +143,7 @@ func testDemo(t *testing.T, browser context.Context) {
 		t.Errorf("demo buttons = %q, the test knows %q", got, want)
 	}
 
+	expectedColour := "" // the border of every card whose outcome is as expected
 	for _, id := range ids {
 		expected, ok := demoOutcomes[id]
 		if !ok {
@@ -135,26 +155,66 @@ func testDemo(t *testing.T, browser context.Context) {
 		}
 		outcome, err := chromedp.Run(tb.ctx, chromedp.Poll[string](
 			fmt.Sprintf(`(o => o !== "pending" && o !== "running" && o)(document.getElementById(%q).dataset.outcome)`, result),
-			chromedp.WithPollingTimeout(15*time.Second)))
+			chromedp.WithPollingTimeout(demoButtonTimeout)))
 		if err != nil {
 			t.Errorf("%s: no outcome: %v", id, err)
 			continue
 		}
-		shown, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
-			fmt.Sprintf(`(el => [el.dataset.expected, el.innerText])(document.getElementById(%q))`, result)))
+		shown, err := chromedp.Run(tb.ctx, chromedp.Evaluate[demoCard](
+			fmt.Sprintf(`(el => ({expected: el.dataset.expected, text: el.innerText, className: el.className,
+				emptyValues: [...el.querySelectorAll("dd")].filter(dd => dd.textContent === "").length,
+				console: (el.querySelector(".console-quote") || {}).textContent || "",
+				border: getComputedStyle(el).borderLeftColor}))(document.getElementById(%q))`, result)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: outcome %s\n%s", id, outcome, shown[1])
+		t.Logf("%s: outcome %s\n%s", id, outcome, shown.Text)
 		if outcome != expected {
 			t.Errorf("%s: the page shows outcome %q, want %q", id, outcome, expected)
 		}
-		if shown[0] != expected {
-			t.Errorf("%s: the page promises %q (data-expected), the test %q", id, shown[0], expected)
+		if shown.Expected != expected {
+			t.Errorf("%s: the page promises %q (data-expected), the test %q", id, shown.Expected, expected)
 		}
-		if outcome == "blocked" && !strings.Contains(shown[1], "DevTools") {
-			t.Errorf("%s: a blocked result must point to DevTools; it says:\n%s", id, shown[1])
+		// Coloured as expected, whatever the outcome: a blocked request
+		// the demo means to show is not a failure.
+		if outcome == expected && !strings.Contains(" "+shown.ClassName+" ", " as-expected ") {
+			t.Errorf("%s: outcome %q as expected, but the card's classes are %q", id, outcome, shown.ClassName)
 		}
+		if outcome == expected {
+			if expectedColour == "" {
+				expectedColour = shown.Border
+			} else if shown.Border != expectedColour {
+				t.Errorf("%s: outcome %q as expected, in the colour %s; other cards as expected are %s", id, outcome, shown.Border, expectedColour)
+			}
+		}
+		if shown.EmptyValues != 0 {
+			t.Errorf("%s: %d facts show nothing at all; an empty value must read \"(empty)\":\n%s", id, shown.EmptyValues, shown.Text)
+		}
+		if outcome == "blocked" && !strings.Contains(shown.Text, "DevTools") {
+			t.Errorf("%s: a blocked result must point to DevTools; it says:\n%s", id, shown.Text)
+		}
+		// The page cannot read the console: the card quotes what Chromium
+		// prints there, and Chromium must really print it.
+		if demoConsoleQuoted[id] && shown.Console == "" {
+			t.Errorf("%s: the card quotes no console message", id)
+		}
+		if shown.Console != "" {
+			tb.wantConsole(api+"/hello", shown.Console)
+		}
+	}
+
+	// Run all ends with a summary that counts the cards as expected.
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("btn-run-all"))); err != nil {
+		t.Fatalf("clicking btn-run-all: %v", err)
+	}
+	summary, err := chromedp.Run(tb.ctx, chromedp.Poll[string](
+		`(s => s !== "" && !s.startsWith("Running") && s)(document.getElementById("run-all-summary").textContent)`,
+		chromedp.WithPollingTimeout(time.Duration(len(demoOutcomes))*demoButtonTimeout)))
+	if err != nil {
+		t.Fatalf("Run all: no summary: %v", err)
+	}
+	if want := fmt.Sprintf("%d of %d as expected", len(demoOutcomes), len(demoOutcomes)); summary != want {
+		t.Errorf("Run all summary %q, want %q", summary, want)
 	}
 
 	// What the server saw: the module logged the rejected preflight.

@@ -256,6 +256,8 @@ func TestBrowser(t *testing.T) {
 	t.Run("ProxyUpstreamWildcard", env.testProxyUpstreamWildcard)
 	t.Run("SubdomainPattern", env.testSubdomainPattern)
 	t.Run("ErrorStatusReadable", env.testErrorStatusReadable)
+	t.Run("RefusedHeaderNamedByConsole", env.testRefusedPreflight(refusedHeaderNamedByConsole))
+	t.Run("RefusedMethodNamedByConsole", env.testRefusedPreflight(refusedMethodNamedByConsole))
 	// Last: it loads another config (Caddyfile.example).
 	t.Run("Demo", func(t *testing.T) { testDemo(t, env.browser) })
 
@@ -390,21 +392,28 @@ func (tb *tab) wantBlocked(r fetchResult, url string) {
 		tb.t.Errorf("script saw %s; want the fetch promise to reject (blocked by CORS)", r)
 		return
 	}
+	tb.wantConsole(url, "CORS policy")
+}
+
+// wantConsole fails unless, within 3 s, a console message about url
+// contains text, and returns that message ("" when none).
+func (tb *tab) wantConsole(url, text string) string {
+	tb.t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		tb.mu.Lock()
 		for _, m := range tb.console {
-			if strings.Contains(m, "CORS policy") && strings.Contains(m, url) {
+			if strings.Contains(m, text) && strings.Contains(m, url) {
 				tb.mu.Unlock()
 				tb.t.Logf("console: %s", m)
-				return
+				return m
 			}
 		}
 		seen := append([]string(nil), tb.console...)
 		tb.mu.Unlock()
 		if time.Now().After(deadline) {
-			tb.t.Errorf("fetch of %s rejected, but the console has no CORS message for it; console: %q", url, seen)
-			return
+			tb.t.Errorf("the console has no message about %s with %q; console: %q", url, text, seen)
+			return ""
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -92,16 +92,15 @@ func TestCorsCheckAgainstCaddy(t *testing.T) {
 			request: corscheck.Request{URL: corsCheckAPI + "/items", Origin: appOrigin, Method: "PUT",
 				Headers: []corscheck.Header{{Name: "X-Foo", Value: "1"}}},
 			verdict:   corscheck.Blocked,
-			corsError: "PreflightMissingAllowOriginHeader",
-			console: "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present " +
-				"on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
-			fix: "the cors module refused the preflight",
+			corsError: "HeaderDisallowedByPreflightResponse",
+			console:   "Request header field x-foo is not allowed by Access-Control-Allow-Headers in preflight response.",
+			fix:       "the cors module refused the preflight",
 		},
 		{
 			name:      "patch is not PATCH, and neither is allowed",
 			request:   corscheck.Request{URL: corsCheckAPI + "/items", Origin: appOrigin, Method: "patch"},
 			verdict:   corscheck.Blocked,
-			corsError: "PreflightMissingAllowOriginHeader",
+			corsError: "MethodDisallowedByPreflightResponse",
 			fix:       "patch",
 		},
 		{
@@ -201,9 +200,9 @@ func TestCorsCheckCommand(t *testing.T) {
 			t.Fatalf("exit %d, want 1\n%s", status, out)
 		}
 		for _, want := range []string{
-			"Verdict: BLOCKED at the preflight (PreflightMissingAllowOriginHeader)",
+			"Verdict: BLOCKED at the preflight (HeaderDisallowedByPreflightResponse)",
 			"Console: Access to fetch at '" + corsCheckAPI + "/items' from origin '" + appOrigin + "' has been blocked by CORS policy: " +
-				"Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present",
+				"Request header field x-foo is not allowed by Access-Control-Allow-Headers in preflight response.",
 			"Fix: the cors module refused the preflight",
 		} {
 			if !strings.Contains(out, want) {

@@ -157,6 +157,7 @@ func checkPreflight(status int, h http.Header, origin, method string, requestHea
 	record := func(c Check, f *Failure) {
 		out.Checks = append(out.Checks, c)
 		if f != nil && out.Failure == nil {
+			f.Preflight = true // a refused method or header too: the cors module's body says why
 			out.Failure = f
 		}
 	}

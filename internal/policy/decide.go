@@ -87,6 +87,18 @@ func (r Rejection) MessageLen() int {
 	return len(r.format) + 2*min(len(r.value), MaxValueLen) + len(`""...`)
 }
 
+// PreflightStatus is the status of the answer to a preflight refused for
+// r. A refused origin gets 403 and learns nothing of the policy. An allowed
+// origin gets 200: browsers check the status before the method and the
+// headers, so only an ok status lets the console name the method or header
+// that failed instead of blaming the status or the origin (R8).
+func (r Rejection) PreflightStatus() int {
+	if r.Reason == ReasonOrigin || r.Reason == ReasonMalformed {
+		return http.StatusForbidden
+	}
+	return http.StatusOK
+}
+
 // Message is AppendMessage as a string.
 func (r Rejection) Message() string {
 	return string(r.AppendMessage(make([]byte, 0, r.MessageLen())))
@@ -183,48 +195,49 @@ func (p *Policy) NotCORS() Response {
 	return Response{Vary: varyOrigin}
 }
 
-// RejectedPreflight is the CORS part of the answer to a refused
-// preflight: no Access-Control-* header at all, only Vary (R8, R44).
-func (p *Policy) RejectedPreflight() Response {
-	return Response{Vary: p.preflightVary}
-}
-
 // Preflight answers a preflight request with Origin field lines origin and
-// header h (R7-R36, R48).
+// header h (R7-R36, R48). A refused one gets the headers of what it asked
+// for that is allowed and nothing else, with the status
+// Rejection.PreflightStatus gives (R8).
 func (p *Policy) Preflight(origin []string, h http.Header) (Response, Rejection) {
 	allowOrigin, rej := p.checkOrigin(origin)
 	if rej.Refused() {
-		return p.RejectedPreflight(), rej
+		// Not even the origin: nothing of the policy is shown (R8).
+		return Response{Vary: p.preflightVary}, rej
 	}
-	allowMethods, rej := p.checkMethod(h["Access-Control-Request-Method"])
-	if rej.Refused() {
-		return p.RejectedPreflight(), rej
+	response := Response{
+		AllowOrigin:      allowOrigin,
+		AllowCredentials: p.credentialsValue(),
+		Vary:             p.preflightVary,
 	}
+	// Every part is checked whatever failed before it, so that the answer
+	// lists all that is allowed; the rejection names the first part that
+	// is not.
+	response.AllowMethods, rej = p.checkMethod(h["Access-Control-Request-Method"])
 	allowHeaders, rejected, err := headers.ParseRequestList(h["Access-Control-Request-Headers"], p.allowsHeader)
+	response.AllowHeaders = allowHeaders
 	switch {
+	case rej.Refused():
 	case err != nil:
-		return p.RejectedPreflight(), reject(ReasonHeader, err.Error(), "")
+		rej = reject(ReasonHeader, err.Error(), "")
 	case rejected != "" && !headers.IsToken(rejected):
-		return p.RejectedPreflight(), reject(ReasonHeader, "header %q is not a valid header name", rejected)
+		rej = reject(ReasonHeader, "header %q is not a valid header name", rejected)
 	case rejected != "":
-		return p.RejectedPreflight(), reject(ReasonHeader, "header %q is not allowed", rejected)
+		rej = reject(ReasonHeader, "header %q is not allowed", rejected)
 	}
-	var allowPrivateNetwork string
 	if pna := h["Access-Control-Request-Private-Network"]; len(pna) == 1 && pna[0] == "true" {
-		if !p.privateNetwork {
-			return p.RejectedPreflight(), reject(ReasonPrivateNetwork, "private network access is not allowed", "")
+		switch {
+		case p.privateNetwork:
+			response.AllowPrivateNetwork = "true"
+		case !rej.Refused():
+			rej = reject(ReasonPrivateNetwork, "private network access is not allowed", "")
 		}
-		allowPrivateNetwork = "true"
 	}
-	return Response{
-		AllowOrigin:         allowOrigin,
-		AllowCredentials:    p.credentialsValue(),
-		AllowMethods:        allowMethods,
-		AllowHeaders:        allowHeaders,
-		MaxAge:              p.maxAge,
-		AllowPrivateNetwork: allowPrivateNetwork,
-		Vary:                p.preflightVary,
-	}, Rejection{}
+	if !rej.Refused() {
+		// Nothing about a refused preflight may be cached.
+		response.MaxAge = p.maxAge
+	}
+	return response, rej
 }
 
 // checkMethod gives the Access-Control-Allow-Methods of an allowed
