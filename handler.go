@@ -207,6 +207,13 @@ func firstValue(lines []string) string {
 	return lines[0]
 }
 
+// The headers of a refused preflight's answer beyond the CORS ones: its
+// body is plain text, which no browser may take for anything else.
+var (
+	refusalHeaderNames  = []string{"Content-Type", "X-Content-Type-Options"}
+	refusalHeaderValues = []string{"text/plain; charset=utf-8", "nosniff"}
+)
+
 // preflightRejectedPrefix starts the body of a refused preflight.
 const preflightRejectedPrefix = "CORS preflight rejected: "
 
@@ -224,17 +231,7 @@ func preflightRejectedBody(rejection policy.Rejection) []byte {
 // which part failed, so that whoever looks at the request in DevTools or
 // with curl need not guess (R8).
 func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection policy.Rejection, body []byte) error {
-	h := w.Header()
-	// The refusal's own field lines share one backing array, each line a
-	// full slice of its own. Vary is among them when nothing else set it,
-	// and Apply then finds it in place.
-	values := []string{"text/plain; charset=utf-8", "nosniff", response.Vary}
-	h["Content-Type"] = values[0:1:1]
-	h["X-Content-Type-Options"] = values[1:2:2]
-	if _, ok := h["Vary"]; !ok && response.Vary != "" {
-		h["Vary"] = values[2:3:3]
-	}
-	response.Apply(h)
+	response.ApplyWith(w.Header(), refusalHeaderNames, refusalHeaderValues)
 	w.WriteHeader(rejection.PreflightStatus())
 	_, err := w.Write(body)
 	return err

@@ -116,8 +116,9 @@ func preflightRequestHeader(origin, requestHeaders string) http.Header {
 // rs/cors#198: a later handler that edits it in place edits every response
 // after it), and Apply puts all the values of one response in one backing
 // array. The placeholders cost none: a replacer's first Set would allocate
-// its map's storage. A refused preflight adds its body, and its log line
-// only while the sampler lets lines through.
+// its map's storage. A refused preflight adds its body (its headers, CORS
+// or not, are one allocation), and its log line only while the sampler
+// lets lines through.
 func TestAllocationsPerRequest(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -131,7 +132,10 @@ func TestAllocationsPerRequest(t *testing.T) {
 		{"allowed actual GET by a subdomain pattern", http.MethodGet, actualHeader("https://api.eu.example.net"), 1},
 		{"refused actual GET", http.MethodGet, actualHeader("https://evil.example"), 1},
 		{"allowed preflight", http.MethodOptions, preflightRequestHeader(benchOrigin, benchPreflight), 1},
-		{"refused preflight", http.MethodOptions, preflightRequestHeader("https://evil.example", benchPreflight), 2},
+		{"preflight from a refused origin", http.MethodOptions, preflightRequestHeader("https://evil.example", benchPreflight), 2},
+		// And the list of the requested names that are allowed, which is
+		// not the request's own value.
+		{"preflight refused a header", http.MethodOptions, preflightRequestHeader(benchOrigin, benchPreflight+",x-debug"), 3},
 	}
 	handler := loadHandler(t, perfPolicy)
 	allocs := func(method string, header http.Header, serve func(http.ResponseWriter, *http.Request) error) float64 {
