@@ -260,7 +260,7 @@ func FuzzHandler(f *testing.F) {
 			f.Fatalf("policy %d: %v", i, err)
 		}
 		handlers[i] = module.(*CORS)
-		handlers[i].logger = zap.NewNop()
+		useLogger(handlers[i], zap.NewNop())
 	}
 
 	f.Fuzz(func(t *testing.T, which byte, method, origins, acrm, acrh, acrpn, upstream string, mode byte) {

@@ -42,10 +42,17 @@ func init() {
 // The configuration is checked when it loads; a dangerous or meaningless
 // one is refused with a message that says what to write instead.
 //
-// This handler sets the placeholders `{http.cors.allowed}` (`true` or
+// This handler provides the placeholders `{http.cors.allowed}` (`true` or
 // `false`, empty for a request without `Origin`) and `{http.cors.reason}`
 // (`origin`, `malformed`, `method`, `header` or `private_network`; empty
-// when allowed).
+// when allowed). A value another handler sets under the same name takes
+// precedence, and with two `cors` handlers on one request, the first
+// one's outcome shows.
+//
+// Each refused preflight is logged at `info`, each refused CORS request at
+// `debug`, with the request's values cut and limited to visible ASCII. The
+// lines are sampled per reason: in each second, the first 10 of a reason
+// are written, then one in 100. Metrics count every request.
 type CORS struct {
 	// The origins allowed to read responses, as browsers send them:
 	// `scheme://host[:port]`, lower case, no path and no trailing slash, for

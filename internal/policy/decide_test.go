@@ -47,8 +47,9 @@ func TestClassify(t *testing.T) {
 		{"preflight", "OPTIONS", preflight("https://a.example", "PUT", ""), Preflight},
 	}
 	for _, tt := range tests {
-		if got := Classify(tt.method, tt.h); got != tt.want {
-			t.Errorf("%s: Classify = %v, want %v", tt.name, got, tt.want)
+		got, origin := Classify(tt.method, tt.h)
+		if got != tt.want || len(origin) != len(tt.h["Origin"]) {
+			t.Errorf("%s: Classify = %v, %q, want %v, %q", tt.name, got, origin, tt.want, tt.h["Origin"])
 		}
 	}
 }
@@ -282,14 +283,14 @@ func TestPreflight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, rejection := mustNew(t, tt.config).Preflight(tt.h)
+			got, rejection := mustNew(t, tt.config).Preflight(tt.h["Origin"], tt.h)
 			if got != tt.want {
 				t.Errorf("response\n got %+v\nwant %+v", got, tt.want)
 			}
 			switch {
-			case tt.reason == "" && rejection != nil:
+			case tt.reason == "" && rejection.Refused():
 				t.Errorf("rejected: %+v", rejection)
-			case tt.reason != "" && rejection == nil:
+			case tt.reason != "" && !rejection.Refused():
 				t.Errorf("allowed, want rejected for %s", tt.reason)
 			case tt.reason != "" && (rejection.Reason != tt.reason || !strings.Contains(rejection.Message(), tt.msg)):
 				t.Errorf("rejection %+v, want reason %s and a message with %q", rejection, tt.reason, tt.msg)
@@ -342,13 +343,13 @@ func TestActualAndNotCORS(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, tt.got, tt.want)
 		}
 	}
-	if _, rejection := withCredentials.Actual(http.Header{"Origin": {"https://evil.example"}}); rejection == nil || rejection.Reason != ReasonOrigin {
+	if _, rejection := withCredentials.Actual([]string{"https://evil.example"}); rejection.Reason != ReasonOrigin {
 		t.Errorf("refused origin: rejection %+v", rejection)
 	}
 }
 
 func get(p *Policy, origin string) Response {
-	r, _ := p.Actual(http.Header{"Origin": {origin}})
+	r, _ := p.Actual([]string{origin})
 	return r
 }
 
@@ -371,8 +372,35 @@ func TestPrintable(t *testing.T) {
 		strings.Repeat("a", 100): strings.Repeat("a", 64) + "...",
 	}
 	for in, want := range tests {
-		if got := Printable(in); got != want {
+		if got := Printable(in, MaxValueLen); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The message quotes the value at fault as strconv.Quote would quote its
+// printable form, and fits the room MessageLen says, so that a refused
+// preflight's body is built in one allocation.
+func TestRejectionMessage(t *testing.T) {
+	tests := []struct {
+		value, want string
+	}{
+		{"PURGE", `method "PURGE" is not allowed`},
+		{`a"b\c`, `method "a\"b\\c" is not allowed`},
+		{"x\r\n\u202e", `method "x?????" is not allowed`},
+		{strings.Repeat(`"`, 100), `method "` + strings.Repeat(`\"`, 64) + `..." is not allowed`},
+	}
+	for _, tt := range tests {
+		r := reject(ReasonMethod, "method %q is not allowed", tt.value)
+		if got := r.Message(); got != tt.want {
+			t.Errorf("Message for %q = %s, want %s", tt.value, got, tt.want)
+		}
+		buf := make([]byte, 0, r.MessageLen())
+		if allocs := testing.AllocsPerRun(10, func() { _ = r.AppendMessage(buf[:0]) }); allocs != 0 {
+			t.Errorf("AppendMessage for %q allocates %v times within MessageLen", tt.value, allocs)
+		}
+	}
+	if r := reject(ReasonPrivateNetwork, "private network access is not allowed", ""); r.Message() != "private network access is not allowed" {
+		t.Errorf("a message without a value: %q", r.Message())
 	}
 }
