@@ -1,8 +1,13 @@
 package cors
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
 	"strconv"
-	"time"
+	"strings"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -20,14 +25,20 @@ func init() {
 }
 
 // parseCaddyfile does what httpcaddyfile.RegisterHandlerDirective does,
-// and one thing more: Caddy reads a "*" right after the directive name as
-// the match-all matcher and deletes it, so "cors *" would silently become
-// a policy without origins. It notices that "*" to explain the mistake.
+// and more: Caddy reads a "*" right after the directive name as the
+// match-all matcher and deletes it, so "cors *" would silently become a
+// policy without origins. It notices that "*" to explain the mistake. It
+// reports every error of the block together, and hands the warnings, each
+// with its line, to Provision (see caddyfileWarnings).
 func parseCaddyfile(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error) {
 	if !h.Next() {
 		return nil, h.ArgErr()
 	}
-	matchAll := h.NextArg() && h.Val() == "*"
+	directive := sourceLine{File: h.File(), Line: h.Line()}
+	var matcher string
+	if h.NextArg() {
+		matcher = h.Val()
+	}
 	h.Reset()
 	h.Next()
 	matcherSet, err := h.ExtractMatcherSet()
@@ -36,18 +47,50 @@ func parseCaddyfile(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 	}
 
 	c := new(CORS)
-	if err := c.UnmarshalCaddyfile(h.Dispenser); err != nil {
-		return nil, err
-	}
-	if err := c.config().CheckHasOrigin(); err != nil {
+	lines, err := c.unmarshalCaddyfile(h.Dispenser)
+	if noOrigin := c.config().CheckHasOrigin(); noOrigin != nil {
 		h.Reset()
 		h.Next()
-		if matchAll {
-			return nil, h.Err(`in "cors *" the * is Caddy's match-all request matcher, not an origin, so no origin is allowed: to allow any origin write "origins *" in the block, as in cors { origins * }`)
+		if matcher == "*" {
+			noOrigin = h.Err(`in "cors *" the * is Caddy's match-all request matcher, not an origin, so no origin is allowed: to allow any origin write "origins *" in the block, as in cors { origins * }`)
+		} else {
+			noOrigin = h.WrapErr(noOrigin)
 		}
-		return nil, h.WrapErr(err)
+		err = errors.Join(err, noOrigin)
 	}
+	if err != nil {
+		return nil, err
+	}
+
+	var warnings []locatedWarning
+	for _, w := range c.config().Warnings() {
+		warnings = append(warnings, locatedWarning{Message: w.Message, sourceLine: lines[lineKey(w.Setting, w.Value)]})
+	}
+	if w := preflightMatcherWarning(matcher, matcherSet); w != "" {
+		warnings = append(warnings, locatedWarning{Message: w, sourceLine: directive})
+	}
+	rememberWarnings(h, c, warnings)
 	return h.NewRoute(matcherSet, c), nil
+}
+
+// preflightMatcherWarning warns about a matcher that can never match a
+// preflight, which is always an OPTIONS request: a method matcher without
+// OPTIONS sends every preflight on to the next handler, unanswered.
+func preflightMatcherWarning(matcher string, matcherSet caddy.ModuleMap) string {
+	raw, ok := matcherSet["method"]
+	if !ok {
+		return ""
+	}
+	var methods []string
+	if err := json.Unmarshal(raw, &methods); err != nil {
+		return ""
+	}
+	for _, m := range methods {
+		if strings.EqualFold(m, http.MethodOptions) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("cors matcher %s matches only the methods %s, never OPTIONS, so it never sees a preflight: preflights go on to the next handler unanswered; add OPTIONS to the method matcher, or match on the path instead", matcher, strings.Join(methods, " "))
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -68,28 +111,49 @@ func parseCaddyfile(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 // Origins may be given inline, in origins lines, or both; list
 // subdirectives accumulate. max_age takes a duration (10m) or a number of
 // seconds (600). Each value is checked as it is read, with the same checks
-// as a JSON configuration, so that an error names its file and line.
+// as a JSON configuration, so that an error names its file and line; every
+// error of the block is reported, not only the first.
 func (c *CORS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	_, err := c.unmarshalCaddyfile(d)
+	return err
+}
+
+// sourceLine is where a value was written in a Caddyfile.
+type sourceLine struct {
+	File string
+	Line int
+}
+
+// lineKey identifies a value of a subdirective, or a single-valued
+// subdirective with value "", as policy.Warning names it.
+func lineKey(subdirective, value string) string {
+	return subdirective + " " + value
+}
+
+// unmarshalCaddyfile is UnmarshalCaddyfile, and gives where each value
+// was written, by lineKey.
+func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine, error) {
 	d.Next() // consume directive name
 
-	if err := appendArgs(d, &c.AllowedOrigins, policy.CheckOrigin); err != nil {
-		return err
-	}
+	lines := make(map[string]sourceLine)
+	errs := []error{appendArgs(d, "origins", &c.AllowedOrigins, policy.CheckOrigin, lines)}
 	seen := make(map[string]bool)
+	reported := make(map[string]bool) // combination errors, each named once
 	for d.NextBlock(0) {
 		subdirective := d.Val()
+		lines[lineKey(subdirective, "")] = sourceLine{File: d.File(), Line: d.Line()}
 		var err error
 		switch subdirective {
 		case "origins":
-			err = appendRequiredArgs(d, &c.AllowedOrigins, policy.CheckOrigin)
+			err = appendRequiredArgs(d, subdirective, &c.AllowedOrigins, policy.CheckOrigin, lines)
 		case "origin_regexp":
-			err = appendRequiredArgs(d, &c.AllowedOriginRegexps, policy.CheckOriginRegexp)
+			err = appendRequiredArgs(d, subdirective, &c.AllowedOriginRegexps, policy.CheckOriginRegexp, lines)
 		case "methods":
-			err = appendRequiredArgs(d, &c.AllowedMethods, policy.CheckMethod)
+			err = appendRequiredArgs(d, subdirective, &c.AllowedMethods, policy.CheckMethod, lines)
 		case "headers":
-			err = appendRequiredArgs(d, &c.AllowedHeaders, policy.CheckHeader)
+			err = appendRequiredArgs(d, subdirective, &c.AllowedHeaders, policy.CheckHeader, lines)
 		case "expose":
-			err = appendRequiredArgs(d, &c.ExposedHeaders, policy.CheckExpose)
+			err = appendRequiredArgs(d, subdirective, &c.ExposedHeaders, policy.CheckExpose, lines)
 		case "credentials":
 			err = parseFlag(d, &c.AllowCredentials)
 		case "private_network":
@@ -101,18 +165,49 @@ func (c *CORS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "preflight_status":
 			err = c.parsePreflightStatus(d)
 		default:
-			return d.Errf("unrecognized subdirective '%s'", subdirective)
+			err = d.Errf("unrecognized subdirective '%s'", subdirective)
 		}
-		if err != nil {
-			return err
-		}
-		if seen[subdirective] && isSingleValued(subdirective) {
-			return d.Errf("%s already specified", subdirective)
+		if err == nil && seen[subdirective] && isSingleValued(subdirective) {
+			err = d.Errf("%s already specified", subdirective)
 		}
 		seen[subdirective] = true
-		if err := c.config().CheckCombination(); err != nil {
-			return d.WrapErr(err)
+		errs = append(errs, err, skipRestOfLine(d, subdirective, err == nil))
+		for _, err := range unjoin(c.config().CheckCombination()) {
+			if !reported[err.Error()] {
+				reported[err.Error()] = true
+				errs = append(errs, d.WrapErr(err))
+			}
 		}
+	}
+	return lines, errors.Join(errs...)
+}
+
+// skipRestOfLine moves past what is left of a subdirective's line after
+// an error, and past a block it opens, which no subdirective takes, so
+// that reading goes on with the next subdirective. It reports the block
+// only for a line that has no error of its own.
+func skipRestOfLine(d *caddyfile.Dispenser, subdirective string, lineWasValid bool) error {
+	d.RemainingArgs()
+	blockErr := d.Errf("%s takes no block", subdirective)
+	nesting := d.Nesting()
+	if !d.NextBlock(nesting) {
+		return nil
+	}
+	for d.NextBlock(nesting) {
+	}
+	if !lineWasValid {
+		return nil
+	}
+	return blockErr
+}
+
+// unjoin gives the errors errors.Join made err of, or err alone.
+func unjoin(err error) []error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		return joined.Unwrap()
+	}
+	if err != nil {
+		return []error{err}
 	}
 	return nil
 }
@@ -126,30 +221,40 @@ func isSingleValued(subdirective string) bool {
 }
 
 // appendArgs appends the remaining arguments on the line to list, each
-// checked by check.
-func appendArgs(d *caddyfile.Dispenser, list *[]string, check func(string) error) error {
+// checked by check, and remembers the line of each.
+func appendArgs(d *caddyfile.Dispenser, subdirective string, list *[]string, check func(string) error, lines map[string]sourceLine) error {
+	var errs []error
 	for d.NextArg() {
 		if err := check(d.Val()); err != nil {
-			return d.WrapErr(err)
+			errs = append(errs, d.WrapErr(err))
 		}
+		// Kept even when refused, so that a refused origin does not also
+		// read as no origin at all.
 		*list = append(*list, d.Val())
+		if _, ok := lines[lineKey(subdirective, d.Val())]; !ok {
+			lines[lineKey(subdirective, d.Val())] = sourceLine{File: d.File(), Line: d.Line()}
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // appendRequiredArgs is appendArgs for a line that needs at least one.
-func appendRequiredArgs(d *caddyfile.Dispenser, list *[]string, check func(string) error) error {
+func appendRequiredArgs(d *caddyfile.Dispenser, subdirective string, list *[]string, check func(string) error, lines map[string]sourceLine) error {
 	if d.CountRemainingArgs() == 0 {
 		return d.ArgErr()
 	}
-	return appendArgs(d, list, check)
+	return appendArgs(d, subdirective, list, check, lines)
 }
 
+// parseFlag sets a subdirective that takes no value. "credentials true"
+// is what most people try first, so the error says so instead of Caddy's
+// argument count.
 func parseFlag(d *caddyfile.Dispenser, flag *bool) error {
+	subdirective := d.Val()
+	*flag = true // as meant, so that later checks see it
 	if d.NextArg() {
-		return d.ArgErr()
+		return d.Errf("%s takes no value: write %s alone on its line, or leave it out to turn it off", subdirective, subdirective)
 	}
-	*flag = true
 	return nil
 }
 
@@ -159,13 +264,16 @@ func (c *CORS) parseMaxAge(d *caddyfile.Dispenser) error {
 	}
 	// A bare number is seconds, as Access-Control-Max-Age and other CORS
 	// libraries count it.
-	var maxAge time.Duration
-	if seconds, err := strconv.Atoi(d.Val()); err == nil {
-		maxAge = time.Duration(seconds) * time.Second
-	} else if maxAge, err = caddy.ParseDuration(d.Val()); err != nil {
-		return d.Errf("invalid max_age '%s': write a duration such as 10m or a number of seconds", d.Val())
+	maxAge, isNumber, err := policy.ParseMaxAgeSeconds(d.Val())
+	if !isNumber {
+		if maxAge, err = caddy.ParseDuration(d.Val()); err != nil {
+			return d.Errf("invalid max_age '%s': write a duration such as 10m or a number of seconds", d.Val())
+		}
 	}
-	if err := policy.CheckMaxAge(maxAge); err != nil {
+	if err == nil {
+		err = policy.CheckMaxAge(maxAge)
+	}
+	if err != nil {
 		return d.WrapErr(err)
 	}
 	if d.NextArg() {
@@ -195,3 +303,64 @@ func (c *CORS) parsePreflightStatus(d *caddyfile.Dispenser) error {
 
 // Interface guards
 var _ caddyfile.Unmarshaler = (*CORS)(nil)
+
+// locatedWarning is a warning with the Caddyfile line of what it names.
+type locatedWarning struct {
+	Message string
+	sourceLine
+}
+
+// caddyfileWarnings carries each cors directive's warnings, with their
+// lines, from the Caddyfile adapter to Provision: warnings are logged
+// once, when the configuration loads, but only the adapter knows lines,
+// and the JSON between the two has no room for them. The key is the
+// handler's JSON, which is all Provision has; identical handlers in one
+// Caddyfile share an entry, and a later adaptation replaces what an
+// earlier one stored.
+var caddyfileWarnings struct {
+	sync.Mutex
+	byHandler map[string]adaptedWarnings
+}
+
+type adaptedWarnings struct {
+	adaptation *struct{} // one per Caddyfile adaptation, kept in its Helper.State
+	warnings   []locatedWarning
+}
+
+// rememberWarnings stores the warnings of c, read from h, for Provision.
+func rememberWarnings(h httpcaddyfile.Helper, c *CORS, warnings []locatedWarning) {
+	key, err := json.Marshal(c)
+	if err != nil {
+		return
+	}
+	const stateKey = "cors.adaptation"
+	adaptation, ok := h.State[stateKey].(*struct{})
+	if !ok {
+		adaptation = new(struct{})
+		h.State[stateKey] = adaptation
+	}
+	caddyfileWarnings.Lock()
+	defer caddyfileWarnings.Unlock()
+	if caddyfileWarnings.byHandler == nil {
+		caddyfileWarnings.byHandler = make(map[string]adaptedWarnings)
+	}
+	entry := caddyfileWarnings.byHandler[string(key)]
+	if entry.adaptation != adaptation {
+		entry = adaptedWarnings{adaptation: adaptation}
+	}
+	entry.warnings = append(entry.warnings, warnings...)
+	caddyfileWarnings.byHandler[string(key)] = entry
+}
+
+// adaptedWarningsOf gives the warnings the Caddyfile adapter stored for a
+// handler configured as c, and whether it stored any entry for it.
+func adaptedWarningsOf(c *CORS) ([]locatedWarning, bool) {
+	key, err := json.Marshal(c)
+	if err != nil {
+		return nil, false
+	}
+	caddyfileWarnings.Lock()
+	defer caddyfileWarnings.Unlock()
+	entry, ok := caddyfileWarnings.byHandler[string(key)]
+	return entry.warnings, ok
+}

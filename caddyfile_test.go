@@ -2,6 +2,7 @@ package cors
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -44,8 +45,9 @@ func assertErrorAt(t *testing.T, err error, file string, line int, want ...strin
 // TestCaddyfileAdapt runs each testdata/*.caddyfiletest: a Caddyfile, a
 // line "----------", then either the JSON it adapts to (tab-indented, as
 // caddytest.CompareAdapt prints it) or, when that part does not start with
-// "{", the error it gives: one line "Caddyfile:N" with the line the error
-// must name, and lines that the error must each contain.
+// "{", the errors it gives: for each, one line "Caddyfile:N" with the line
+// the error must name, then lines that error must each contain. A block
+// with several mistakes lists each, since every error is reported.
 func TestCaddyfileAdapt(t *testing.T) {
 	// Caddy substitutes {$CORS_ORIGINS} before tokenizing, so a
 	// space-separated list becomes several origins (env_origins).
@@ -79,20 +81,38 @@ func TestCaddyfileAdapt(t *testing.T) {
 				return
 			}
 
-			line := 0
-			var want []string
+			type wantError struct {
+				line int
+				want []string
+			}
+			var wants []wantError
 			for _, w := range strings.Split(expected, "\n") {
 				if n, ok := strings.CutPrefix(w, "Caddyfile:"); ok {
-					line, _ = strconv.Atoi(n)
+					line, _ := strconv.Atoi(n)
+					wants = append(wants, wantError{line: line})
 					continue
 				}
-				want = append(want, w)
-			}
-			if line == 0 {
-				t.Fatalf("%s expects an error but names no line \"Caddyfile:N\"", file)
+				if len(wants) == 0 {
+					t.Fatalf("%s expects an error but names no line \"Caddyfile:N\" first", file)
+				}
+				wants[len(wants)-1].want = append(wants[len(wants)-1].want, w)
 			}
 			_, _, err = caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
-			assertErrorAt(t, err, "Caddyfile", line, want...)
+			if len(wants) == 1 {
+				assertErrorAt(t, err, "Caddyfile", wants[0].line, wants[0].want...)
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %d", len(wants))
+			}
+			// The adapter wraps the block's errors in one, a line each.
+			errs := strings.Split(err.Error(), "\n")
+			if len(errs) != len(wants) {
+				t.Errorf("%d errors, want %d:\n%v", len(errs), len(wants), err)
+			}
+			for i := range min(len(errs), len(wants)) {
+				assertErrorAt(t, errors.New(errs[i]), "Caddyfile", wants[i].line, wants[i].want...)
+			}
 		})
 	}
 }
@@ -262,6 +282,55 @@ func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
 			want:  []string{`origin_regexp ".*" matches the origin "null"`},
 		},
 
+		{
+			name:  "origin regexp that escapes the anchors is refused",
+			block: []string{`origin_regexp https://app\.example\.com)|(x`},
+			line:  3,
+			want:  []string{"does not compile"},
+		},
+		{
+			name:  "origin regexp over any host with credentials names the credentials line",
+			block: []string{"origin_regexp https://.*", "credentials"},
+			line:  4,
+			want:  []string{`origin_regexp "https://.*" matches hosts in any domain`, "credentials are allowed", "https://*.example.com"},
+		},
+		{
+			name:  "origin regexp over a public suffix after credentials names the regexp line",
+			block: []string{"credentials", `origin_regexp https://[a-z0-9-]+\.github\.io`},
+			line:  4,
+			want:  []string{`public suffix "github.io"`},
+		},
+		{
+			name:  "origin regexp without a fixed domain with credentials is refused",
+			block: []string{"credentials", "origin_regexp https?://[^/]+ [a-z]+://.+"},
+			line:  4,
+			want:  []string{`"https?://[^/]+" matches hosts in any domain`, `"[a-z]+://.+" matches hosts in any domain`},
+		},
+		{
+			name:  "xn-- label that is not Punycode is refused",
+			block: []string{"origins http://xn--f"},
+			line:  3,
+			want:  []string{`label "xn--f"`, "not valid Punycode"},
+		},
+		{
+			name:  "xn-- label in a longer host that is not Punycode is refused",
+			block: []string{"origins https://xn--zz.example"},
+			line:  3,
+			want:  []string{`label "xn--zz"`},
+		},
+		{
+			name:  "subdomain pattern with no room for a subdomain is refused",
+			block: []string{"origins https://*." + strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 60)},
+			line:  3,
+			want:  []string{"can never match", "253 bytes"},
+		},
+		{
+			name:  "comma-separated origins say origins are separated by spaces",
+			block: []string{"origins https://a.example.com,https://b.example.com"},
+			line:  3,
+			want:  []string{"separated by spaces", "write https://a.example.com https://b.example.com"},
+		},
+
 		// Methods
 		{
 			name:  "method that is not a token is refused",
@@ -332,6 +401,18 @@ func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
 			want:  []string{`header "Access-Control-Request-Method" is a forbidden request header`},
 		},
 		{
+			name:  "exposing Access-Control-Allow-Methods is refused",
+			block: []string{"origins https://app.example.com", "expose Access-Control-Allow-Methods"},
+			line:  4,
+			want:  []string{`expose header "Access-Control-Allow-Methods" is a CORS header`},
+		},
+		{
+			name:  "exposing Set-Cookie is refused",
+			block: []string{"origins https://app.example.com", "expose Set-Cookie"},
+			line:  4,
+			want:  []string{`expose header "Set-Cookie" can never be read`},
+		},
+		{
 			name:  "exposed header name that is not a token is refused",
 			block: []string{"origins https://app.example.com", "expose X-Total-Count,Link"},
 			line:  4,
@@ -360,6 +441,30 @@ func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
 		{
 			name:  "max_age above 24h in seconds is refused",
 			block: []string{"origins https://app.example.com", "max_age 86401"},
+			line:  4,
+			want:  []string{"is more than 24h"},
+		},
+		{
+			name:  "max_age of 2^55 seconds is refused as above 24h, not wrapped to 0",
+			block: []string{"origins https://app.example.com", "max_age 36028797018963968"},
+			line:  4,
+			want:  []string{"max_age 36028797018963968s is more than 24h"},
+		},
+		{
+			name:  "max_age of 2^55+600 seconds is refused as above 24h, not wrapped to 10 minutes",
+			block: []string{"origins https://app.example.com", "max_age 36028797018964568"},
+			line:  4,
+			want:  []string{"max_age 36028797018964568s is more than 24h"},
+		},
+		{
+			name:  "max_age of the largest int64 in seconds is refused as above 24h, not as negative",
+			block: []string{"origins https://app.example.com", "max_age 9223372036854775807"},
+			line:  4,
+			want:  []string{"max_age 9223372036854775807s is more than 24h"},
+		},
+		{
+			name:  "max_age of more seconds than an int64 holds is refused as above 24h",
+			block: []string{"origins https://app.example.com", "max_age 99999999999999999999999"},
 			line:  4,
 			want:  []string{"is more than 24h"},
 		},
@@ -414,6 +519,83 @@ func TestCaddyfileRejectsInvalidPolicy(t *testing.T) {
 			assertErrorAt(t, err, "Caddyfile", tc.line, tc.want...)
 		})
 	}
+}
+
+// TestCaddyfileReportsEveryErrorOfABlock proves that the Caddyfile, like
+// JSON, reports every error of a cors block together, each with its line,
+// and goes on reading after a line with a wrong argument count or an
+// unknown subdirective.
+func TestCaddyfileReportsEveryErrorOfABlock(t *testing.T) {
+	input := `example.com {
+	cors https://App.example.com {
+		origins null https://a.example.com/
+		credentials true
+		methods TRACE
+		bogus 1 2 {
+			nested
+		}
+		origins *
+		max_age 9223372036854775807
+		max_age 10m
+		expose Access-Control-Max-Age
+		preflight_passthrough {
+			yes
+		}
+	}
+}
+`
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := map[string]int{
+		`origin "https://App.example.com" is not lower case`:      2,
+		`origin "null" cannot be allowed`:                         3,
+		`origin "https://a.example.com/" ends with a slash`:       3,
+		"credentials takes no value":                              4,
+		`method "TRACE" is forbidden`:                             5,
+		"unrecognized subdirective 'bogus'":                       6,
+		"origins * cannot be combined with credentials":           9,
+		"max_age 9223372036854775807s is more than 24h":           10,
+		"max_age already specified":                               11,
+		`expose header "Access-Control-Max-Age" is a CORS header`: 12,
+		"preflight_passthrough takes no block":                    13,
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for msg, line := range want {
+		found := false
+		for _, l := range lines {
+			if strings.Contains(l, msg) {
+				found = true
+				assertErrorAt(t, errors.New(l), "Caddyfile", line, msg)
+			}
+		}
+		if !found {
+			t.Errorf("error does not report %q:\n%v", msg, err)
+		}
+	}
+	if len(lines) != len(want) {
+		t.Errorf("error has %d lines, want %d, one per mistake:\n%v", len(lines), len(want), err)
+	}
+}
+
+// TestCaddyfileCommaSeparatedEnvironmentVariable proves that origins kept
+// in an environment variable the way other frameworks want them, with
+// commas, are refused with the fix: separate them with spaces.
+func TestCaddyfileCommaSeparatedEnvironmentVariable(t *testing.T) {
+	t.Setenv("CORS_ORIGINS_WITH_COMMAS", "https://a.example.com,https://b.example.com")
+	input := "example.com {\n\tcors {$CORS_ORIGINS_WITH_COMMAS}\n}\n"
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+	assertErrorAt(t, err, "Caddyfile", 2, "separated by spaces", "{$CORS_ORIGINS}", "write https://a.example.com https://b.example.com")
+}
+
+// TestCaddyfileEmptyEnvironmentVariable proves that a policy left without
+// origins by an empty environment variable says that may be why.
+func TestCaddyfileEmptyEnvironmentVariable(t *testing.T) {
+	t.Setenv("CORS_ORIGINS_EMPTY", "")
+	input := "example.com {\n\treverse_proxy localhost:9000\n\tcors {$CORS_ORIGINS_EMPTY}\n}\n"
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+	assertErrorAt(t, err, "Caddyfile", 3, "no origin is allowed", "origins *", "environment variable such as {$CORS_ORIGINS}")
 }
 
 // TestCaddyfileRejectsInvalidInlineOrigin proves an inline origin is
@@ -527,9 +709,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{name: "preflight_status without an argument", input: "cors {\n preflight_status\n}", line: 2, want: "wrong argument count"},
 		{name: "max_age with two arguments", input: "cors {\n max_age 10m 20m\n}", line: 2, want: "wrong argument count"},
 		{name: "preflight_status with two arguments", input: "cors {\n preflight_status 200 204\n}", line: 2, want: "wrong argument count"},
-		{name: "credentials with an argument", input: "cors {\n credentials true\n}", line: 2, want: "wrong argument count"},
-		{name: "private_network with an argument", input: "cors {\n private_network on\n}", line: 2, want: "wrong argument count"},
-		{name: "preflight_passthrough with an argument", input: "cors {\n preflight_passthrough yes\n}", line: 2, want: "wrong argument count"},
+		{name: "credentials with an argument", input: "cors {\n credentials true\n}", line: 2, want: "credentials takes no value"},
+		{name: "private_network with an argument", input: "cors {\n private_network on\n}", line: 2, want: "private_network takes no value"},
+		{name: "preflight_passthrough with an argument", input: "cors {\n preflight_passthrough yes\n}", line: 2, want: "preflight_passthrough takes no value"},
 		{name: "credentials twice", input: "cors {\n credentials\n credentials\n}", line: 3, want: "credentials already specified"},
 		{name: "max_age twice", input: "cors {\n max_age 10m\n max_age 1h\n}", line: 3, want: "max_age already specified"},
 		{name: "private_network twice", input: "cors {\n private_network\n private_network\n}", line: 3, want: "private_network already specified"},
@@ -541,5 +723,82 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 			err := c.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))
 			assertErrorAt(t, err, "Testfile", tc.line, tc.want)
 		})
+	}
+}
+
+// TestCaddyfileWarningsNameTheirLines adapts a Caddyfile and validates the
+// result, as `caddy validate` does: each warning is logged once, at
+// provision, with the file and line of the value it names.
+func TestCaddyfileWarningsNameTheirLines(t *testing.T) {
+	input := `http://localhost:9400 {
+	@writes method PUT POST
+	cors @writes https://app.example.com {
+		methods patch PUT Purge delete
+		origin_regexp https://.*
+		max_age 3h
+	}
+	cors /other {
+		origins http://plain.example.com
+		credentials
+	}
+}
+`
+	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var config map[string]any
+	if err := json.Unmarshal(adapted, &config); err != nil {
+		t.Fatal(err)
+	}
+	entries := validateAndReadLog(t, config)
+	want := map[string]int{
+		`method "patch" is not upper case`:                                      4,
+		`fetch(url, {method: "PURGE"}) will be refused`:                         4,
+		`origin_regexp "https://.*" matches hosts in any domain`:                5,
+		"max_age 3h is more than 2h":                                            6,
+		"cors matcher @writes matches only the methods PUT POST, never OPTIONS": 3,
+		`origin "http://plain.example.com" is plain http`:                       9,
+	}
+	for msg, line := range want {
+		n := 0
+		for _, e := range entries {
+			if !strings.Contains(e.Msg, msg) {
+				continue
+			}
+			n++
+			if e.Level != "warn" || e.File != "Caddyfile" || e.Line != line {
+				t.Errorf("%q logged at %s with %s:%d, want warn with Caddyfile:%d", msg, e.Level, e.File, e.Line, line)
+			}
+		}
+		if n != 1 {
+			t.Errorf("warning %q logged %d times, want once; log:\n%v", msg, n, entries)
+		}
+	}
+	if len(entries) != len(want) {
+		t.Errorf("logged %d entries, want exactly the %d warnings: %v", len(entries), len(want), entries)
+	}
+}
+
+// TestCaddyfileMatcherThatSeesPreflights proves that a cors directive
+// whose matcher can match OPTIONS, or that has no method matcher, is not
+// warned about.
+func TestCaddyfileMatcherThatSeesPreflights(t *testing.T) {
+	input := `http://localhost:9401 {
+	@api method GET OPTIONS
+	cors @api https://app.example.com
+	cors /path/* https://app.example.com
+}
+`
+	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var config map[string]any
+	if err := json.Unmarshal(adapted, &config); err != nil {
+		t.Fatal(err)
+	}
+	if entries := validateAndReadLog(t, config); len(entries) != 0 {
+		t.Errorf("logged %v, want no warning", entries)
 	}
 }

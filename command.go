@@ -18,11 +18,12 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "cors-check",
-		Usage: "--origin <origin> [--method <method>] [--header '<name>: <value>'...] [--credentials] [--body-type <mime-type>] [--json] <url>",
+		Usage: "--origin <origin> [--method <method>] [--header '<name>: <value>'...] [--credentials] [--body-type <mime-type>] [--browser chromium|firefox|webkit] [--json] [--timeout <duration>] <url>",
 		Short: "Checks a cross-origin request the way a browser does",
 		Long: `
-Makes the CORS check Chromium makes for a fetch() from a page at --origin to
-<url>, against any server, and prints each step:
+Makes the CORS check a browser makes for a fetch() from a page at --origin
+to <url> (the Fetch standard's checks, in Chromium's order), against any
+server, and prints each step:
 
  1. whether the request needs a preflight, and why (the method, and each
     header against the CORS-safelisted request-header rules);
@@ -33,7 +34,13 @@ Makes the CORS check Chromium makes for a fetch() from a page at --origin to
     headers a script could read.
 
 It ends with the verdict and, when the browser would block the request, the
-message Chromium prints in the console and the likely fix.
+message the browser prints in the console and the likely fix.
+
+What it reads from the server is bounded: 256 KiB of response headers (it
+stops with no verdict beyond that), the first 64 KiB of a body, 100 header
+lines listed, 256 bytes quoted of any value; the report says where it cut.
+Control characters and bidirectional overrides the server sent are printed
+as escapes (\x9b, \u202e), in the text and in --json.
 
 Exit status: 0 when the browser would allow the request, 1 when it would
 block it, 2 on a usage error or when the server cannot be reached.
@@ -57,6 +64,12 @@ block it, 2 on a usage error or when the server cannot be reached.
 --body-type
     The Content-Type of the body the script sends.
 
+--browser
+    The engine whose console message the report quotes and whose
+    preflight-cache cap (Chromium 2 h, Firefox 24 h, WebKit 10 min) it
+    applies to Access-Control-Max-Age: chromium, firefox or webkit.
+    Default: chromium. The checks are the Fetch standard's either way.
+
 --json
     Print the report as a JSON object.
 
@@ -69,6 +82,7 @@ block it, 2 on a usage error or when the server cannot be reached.
 			cmd.Flags().StringArrayP("header", "H", nil, "Request header 'Name: value' set by the script (repeatable)")
 			cmd.Flags().Bool("credentials", false, "Make the request with credentials: 'include'")
 			cmd.Flags().String("body-type", "", "Content-Type of the request body")
+			cmd.Flags().String("browser", string(corscheck.Chromium), "Engine whose console message and preflight cache to follow: chromium, firefox or webkit")
 			cmd.Flags().Bool("json", false, "Print the report as JSON")
 			cmd.Flags().Duration("timeout", corscheck.DefaultTimeout, "Time limit of each request")
 			// A flag error is a usage error: exit 2, like the command's own.
@@ -140,6 +154,7 @@ func cmdCorsCheck(fl caddycmd.Flags, out io.Writer) (int, error) {
 		Headers:     headers,
 		Credentials: fl.Bool("credentials"),
 		BodyType:    fl.String("body-type"),
+		Browser:     corscheck.Browser(fl.String("browser")),
 	})
 	if report != nil {
 		write := report.WriteText

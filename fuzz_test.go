@@ -17,6 +17,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/caddy-cors/cors/internal/policy"
 )
@@ -60,6 +61,16 @@ func FuzzUnmarshalCaddyfile(f *testing.F) {
 		"\"https://app.example.com\" `x`",
 		"https://app.example.com {\n\texpose Set-Cookie\n}",
 		"https://app.example.com {\n\tcredentials {\n\t}\n}",
+		"{\n\torigin_regexp https://.*\n\tcredentials\n}",
+		"{\n\torigin_regexp https://[a-z0-9-]+\\.github\\.io [a-z]+://.+\n}",
+		"{\n\torigin_regexp https://app\\.example\\.com)|(x\n}",
+		"https://localhost. http://example.com.:3999 https://*.example.org.",
+		"http://xn--f https://xn--zz.example",
+		"https://a.example.com,https://b.example.com",
+		"https://app.example.com {\n\tmax_age 36028797018963968\n\tmax_age 9223372036854775807\n}",
+		"https://app.example.com {\n\tcredentials true\n\tprivate_network on\n\tbogus {\n\t\tx\n\t}\n}",
+		"https://app.example.com {\n\texpose Access-Control-Allow-Methods Set-Cookie\n\tmethods patch\n}",
+		"@writes https://app.example.com",
 	} {
 		f.Add(seed)
 	}
@@ -74,8 +85,11 @@ func FuzzUnmarshalCaddyfile(f *testing.F) {
 		}
 		c := new(CORS)
 		err = c.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens))
-		if err != nil && !lineOf.MatchString(err.Error()) {
-			t.Fatalf("UnmarshalCaddyfile(%q): error without a file and line: %v", input, err)
+		// Every error of the block is reported, each with its own line.
+		for _, e := range unjoin(err) {
+			if !lineOf.MatchString(e.Error()) {
+				t.Fatalf("UnmarshalCaddyfile(%q): error without a file and line: %q in\n%v", input, e, err)
+			}
 		}
 		if err == nil && c.config().CheckHasOrigin() == nil {
 			if _, err := policy.New(c.config()); err != nil {
@@ -165,6 +179,20 @@ var fuzzPolicies = []struct {
 			return ok && strings.HasPrefix(o, "https://") && labels != "" && strings.Trim(labels, "abcdefghijklmnopqrstuvwxyz") == ""
 		},
 	},
+	{
+		// Trailing-dot hosts match byte for byte; a pattern stays within the
+		// registrable domain it names (bucket.s3.amazonaws.com is another site).
+		config: `{"allowed_origins":["https://localhost.","http://example.com.:3999","https://*.amazonaws.com"],"allow_credentials":true}`,
+		allows: func(o string) bool {
+			if o == "https://localhost." || o == "http://example.com.:3999" {
+				return true
+			}
+			sub, ok := strings.CutPrefix(o, "https://")
+			labels, found := strings.CutSuffix(sub, ".amazonaws.com")
+			suffix, _ := publicsuffix.PublicSuffix(sub)
+			return ok && found && fuzzLabels(labels) && len(suffix) <= len("amazonaws.com")
+		},
+	},
 }
 
 // fuzzLabels reports whether s is one or more dot-separated, non-empty
@@ -216,6 +244,12 @@ func FuzzHandler(f *testing.F) {
 	f.Add(byte(2), "OPTIONS", "https://ABC.example.io", "PUT", "", "", "0a*", byte(0))
 	f.Add(byte(0), "GET", "https://app.example.com\x00", "", "", "", "", byte(16))
 	f.Add(byte(0), "OPTIONS", "http://localhost:0080", "PUT, DELETE", strings.Repeat("x-token,", 600), "true", "", byte(0))
+	f.Add(byte(3), "OPTIONS", "https://localhost.", "PUT", "", "", "0a*", byte(0))
+	f.Add(byte(3), "GET", "http://example.com.:3999", "", "", "", "1atrue", byte(2))
+	f.Add(byte(3), "GET", "https://localhost", "", "", "", "0a*", byte(2))
+	f.Add(byte(3), "OPTIONS", "https://console.amazonaws.com", "PUT", "", "", "", byte(0))
+	f.Add(byte(3), "OPTIONS", "https://attacker-bucket.s3.amazonaws.com", "PUT", "", "", "0ahttps://attacker-bucket.s3.amazonaws.com", byte(0))
+	f.Add(byte(3), "GET", "https://a.b.amazonaws.com.", "", "", "", "", byte(2))
 
 	handlers := make([]*CORS, len(fuzzPolicies))
 	for i, p := range fuzzPolicies {
@@ -226,7 +260,7 @@ func FuzzHandler(f *testing.F) {
 			f.Fatalf("policy %d: %v", i, err)
 		}
 		handlers[i] = module.(*CORS)
-		handlers[i].logger = zap.NewNop()
+		useLogger(handlers[i], zap.NewNop())
 	}
 
 	f.Fuzz(func(t *testing.T, which byte, method, origins, acrm, acrh, acrpn, upstream string, mode byte) {
@@ -326,6 +360,31 @@ func FuzzHandler(f *testing.F) {
 		}
 		if v := got.Values("Access-Control-Allow-Private-Network"); v != nil && acrpn != "true" {
 			t.Fatalf("Access-Control-Allow-Private-Network %q answers Access-Control-Request-Private-Network %q", v, acrpn)
+		}
+		if method == http.MethodOptions && mode&3 == 0 {
+			// A preflight: Access-Control-Allow-Headers lists only names it
+			// requested, refused or not (R8, R33).
+			requested := map[string]bool{}
+			for _, line := range header["Access-Control-Request-Headers"] {
+				for name := range strings.SplitSeq(line, ",") {
+					requested[strings.ToLower(strings.Trim(name, " \t"))] = true
+				}
+			}
+			for name := range strings.SplitSeq(got.Get("Access-Control-Allow-Headers"), ",") {
+				if name != "" && !requested[name] {
+					t.Fatalf("Access-Control-Allow-Headers %q lists %q, which the preflight did not request (%q)", got.Get("Access-Control-Allow-Headers"), name, acrh)
+				}
+			}
+		}
+		if strings.HasPrefix(rec.Body.String(), "CORS preflight rejected: ") {
+			// A refused preflight: 403 exactly when the origin is refused,
+			// and nothing about it may be cached (R8).
+			if refusedOrigin := got.Values("Access-Control-Allow-Origin") == nil; refusedOrigin != (rec.Code == http.StatusForbidden) {
+				t.Fatalf("refused preflight answered %d with Access-Control-Allow-Origin %q", rec.Code, got.Values("Access-Control-Allow-Origin"))
+			}
+			if v := got.Values("Access-Control-Max-Age"); v != nil {
+				t.Fatalf("refused preflight with Access-Control-Max-Age %q", v)
+			}
 		}
 	})
 }

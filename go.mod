@@ -6,7 +6,6 @@ require (
 	github.com/caddyserver/caddy/v2 v2.9.0
 	github.com/prometheus/client_golang v1.19.1
 	github.com/prometheus/client_model v0.5.0
-	github.com/rs/cors v1.11.1
 	github.com/spf13/cobra v1.8.1
 	go.uber.org/zap v1.27.0
 	golang.org/x/net v0.33.0

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -18,17 +19,17 @@ import (
 // with the CORS headers its response must carry.
 func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	switch kind := policy.Classify(r.Method, r.Header); kind {
+	switch kind, origin := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
-		response, rejection := c.policy.Preflight(r.Header)
-		record(repl, kind, rejection)
-		if rejection != nil {
-			c.logRejection(zapcore.InfoLevel, "CORS preflight rejected", r, rejection)
-			return rejectPreflight(w, response, rejection)
+		response, rejection := c.policy.Preflight(origin, r.Header)
+		outcome := record(repl, kind, rejection)
+		if rejection.Refused() {
+			body := preflightRejectedBody(rejection)
+			c.logRejection(kind, r, origin, outcome, rejection, body[len(preflightRejectedPrefix):len(body)-1])
+			return rejectPreflight(w, response, rejection, body)
 		}
 		if c.policy.PreflightPassthrough() {
-			response.Apply(w.Header())
-			return serveNext(w, r, next, response)
+			return serveNext(w, r, next, &response)
 		}
 		// Fetch: a preflight never carries credentials, so it must not
 		// reach authentication; it is answered here.
@@ -37,33 +38,34 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return nil
 
 	case policy.Actual:
-		response, rejection := c.policy.Actual(r.Header)
-		record(repl, kind, rejection)
-		if rejection != nil {
-			c.logRejection(zapcore.DebugLevel, "CORS request rejected", r, rejection)
+		response, rejection := c.policy.Actual(origin)
+		outcome := record(repl, kind, rejection)
+		if rejection.Refused() {
+			c.logRejection(kind, r, origin, outcome, rejection, nil)
 		}
 		// A refused origin still reaches the next handler: Origin also comes
 		// with same-origin form posts, and the browser, not the server,
-		// withholds the response (R46). The headers are set before it runs,
-		// so that every handler after this one sees the response's CORS
-		// headers as they will be sent.
-		response.Apply(w.Header())
-		return serveNext(w, r, next, response)
+		// withholds the response (R46).
+		return serveNext(w, r, next, &response)
 
 	default:
-		// Without Origin nothing after this handler needs the headers
-		// early: they are set when the response is committed.
-		setPlaceholders(repl, kind, 0)
-		return serveNext(w, r, next, c.policy.NotCORS())
+		if repl != nil {
+			repl.Map(notCORSPlaceholders)
+		}
+		response := c.policy.NotCORS()
+		return serveNext(w, r, next, &response)
 	}
 }
 
-// record counts a CORS request's outcome and sets the placeholders that
-// show it.
-func record(repl *caddy.Replacer, kind policy.Kind, rejection *policy.Rejection) {
-	outcome := outcomeIndex(rejection)
+// record counts a CORS request's outcome and provides the placeholders
+// that show it. It gives the outcome's position in outcomes.
+func record(repl *caddy.Replacer, kind policy.Kind, rejection policy.Rejection) int {
+	outcome := outcomeIndex(rejection.Reason)
 	countRequest(kind, outcome)
-	setPlaceholders(repl, kind, outcome)
+	if repl != nil {
+		repl.Map(outcomePlaceholders[outcome])
+	}
+	return outcome
 }
 
 const (
@@ -71,66 +73,133 @@ const (
 	placeholderReason  = "http.cors.reason"
 )
 
-// The placeholder values, boxed once: storing a string variable in the
-// replacer's map of any would allocate on every request.
+// The placeholders are provided by a function added to the request's
+// replacer with Map, chosen from a set built once, one per outcome. Set
+// would store them in the replacer's map, and Caddy makes a replacer per
+// request, whose first Set allocates the map's storage. A provider is asked
+// after the values given to Set, in the order providers were added: a
+// handler that sets {http.cors.*} itself wins, and of two cors handlers on
+// one request, the first one's outcome shows.
 var (
-	placeholderTrue  any = "true"
-	placeholderFalse any = "false"
-	placeholderEmpty any = ""
-	// placeholderReasons holds each entry of outcomes, the allowed one
-	// being empty.
-	placeholderReasons = func() (boxed [len(outcomes)]any) {
+	notCORSPlaceholders = placeholders("", "")
+	outcomePlaceholders = func() (providers [len(outcomes)]caddy.ReplacerFunc) {
 		for i, reason := range outcomes {
-			boxed[i] = string(reason)
+			allowed := "false"
+			if reason == "" {
+				allowed = "true"
+			}
+			providers[i] = placeholders(allowed, string(reason))
 		}
-		return boxed
+		return providers
 	}()
 )
 
-// setPlaceholders sets {http.cors.allowed} (true, false, or empty for a
-// request without Origin) and {http.cors.reason}, from the position of the
-// request's outcome in outcomes.
-func setPlaceholders(repl *caddy.Replacer, kind policy.Kind, outcome int) {
-	if repl == nil {
+// placeholders provides {http.cors.allowed} and {http.cors.reason}. The
+// values are boxed once, here: a string returned as any would allocate on
+// every request.
+func placeholders(allowed, reason string) caddy.ReplacerFunc {
+	boxedAllowed, boxedReason := any(allowed), any(reason)
+	return func(key string) (any, bool) {
+		switch key {
+		case placeholderAllowed:
+			return boxedAllowed, true
+		case placeholderReason:
+			return boxedReason, true
+		}
+		return nil, false
+	}
+}
+
+// How much of a request's path a log line shows; other request values are
+// cut to policy.MaxValueLen.
+const maxLoggedPathLen = 256
+
+// Refusal log lines are sampled per kind of request and reason, so that a
+// flood of refused requests (anyone can send preflights) writes a bounded
+// number of lines: in each second, the first logSampleFirst lines of a
+// reason are written, then one in logSampleThereafter. Metrics still count
+// every one.
+const (
+	logSampleFirst      = 10
+	logSampleThereafter = 100
+)
+
+// refusalSampler is zap's sampler, used as a gate before a refusal line is
+// built: it is given one entry per refusal, keyed by kind and reason, and
+// lets through those whose line is to be written. One gate serves every
+// cors handler: zap's sampler holds 458 KB of counters, which one per
+// handler and reason would multiply. A variable, so that tests can start
+// from fresh counts.
+var refusalSampler = newRefusalSampler()
+
+func newRefusalSampler() zapcore.Core {
+	return zapcore.NewSamplerWithOptions(gate{}, time.Second, logSampleFirst, logSampleThereafter)
+}
+
+// refusalKeys are the sampler's keys, by kindIndex and position in
+// outcomes.
+var refusalKeys = func() (keys [len(kindNames)][len(outcomes)]string) {
+	for k, kind := range kindNames {
+		for o, reason := range outcomes {
+			keys[k][o] = kind + " " + string(reason)
+		}
+	}
+	return keys
+}()
+
+// gate is the core under refusalSampler: every entry the sampler passes on
+// is let through, marked by a non-nil result.
+type gate struct{}
+
+var letThrough = new(zapcore.CheckedEntry)
+
+func (gate) Enabled(zapcore.Level) bool                                       { return true }
+func (g gate) With([]zapcore.Field) zapcore.Core                              { return g }
+func (gate) Check(zapcore.Entry, *zapcore.CheckedEntry) *zapcore.CheckedEntry { return letThrough }
+func (gate) Write(zapcore.Entry, []zapcore.Field) error                       { return nil }
+func (gate) Sync() error                                                      { return nil }
+
+// logRejection logs a refused request of kind with the values it was
+// refused for, each cut and limited to visible ASCII, unless the sampler
+// drops the line: a preflight at info, another request at debug. message
+// is the rejection's message when it was already built, else nil: it is
+// then built only if the line is written.
+func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, outcome int, rejection policy.Rejection, message []byte) {
+	level, msg := zapcore.DebugLevel, "CORS request rejected"
+	if kind == policy.Preflight {
+		level, msg = zapcore.InfoLevel, "CORS preflight rejected"
+	}
+	if !c.logger.Core().Enabled(level) {
 		return
 	}
-	allowed := placeholderEmpty
-	switch {
-	case kind == policy.NotCORS:
-	case outcome == 0:
-		allowed = placeholderTrue
-	default:
-		allowed = placeholderFalse
+	key := zapcore.Entry{Level: level, Message: refusalKeys[kindIndex(kind)][outcome], Time: time.Now()}
+	if refusalSampler.Check(key, nil) == nil {
+		return
 	}
-	repl.Set(placeholderAllowed, allowed)
-	repl.Set(placeholderReason, placeholderReasons[outcome])
+	ce := c.logger.Check(level, msg)
+	if ce == nil {
+		return
+	}
+	if message == nil {
+		message = rejection.AppendMessage(make([]byte, 0, rejection.MessageLen()))
+	}
+	fields := make([]zap.Field, 0, 6)
+	fields = append(fields,
+		zap.String("origin", policy.Printable(firstValue(origin), policy.MaxValueLen)),
+		zap.String("method", policy.Printable(r.Method, policy.MaxValueLen)),
+		zap.String("path", policy.Printable(r.URL.Path, maxLoggedPathLen)),
+		zap.String("reason", string(rejection.Reason)),
+		zap.ByteString("detail", message),
+	)
+	// Every preflight is an OPTIONS; the method it asks for says more.
+	if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
+		fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "), policy.MaxValueLen)))
+	}
+	ce.Write(fields...)
 }
 
-func (c *CORS) logRejection(level zapcore.Level, msg string, r *http.Request, rejection *policy.Rejection) {
-	if ce := c.logger.Check(level, msg); ce != nil {
-		fields := make([]zap.Field, 0, 6)
-		fields = append(fields,
-			zap.String("origin", policy.Printable(firstValue(r.Header["Origin"]))),
-			zap.String("method", r.Method),
-			zap.String("path", r.URL.Path),
-			zap.String("reason", string(rejection.Reason)),
-			zap.String("detail", rejection.Message()),
-		)
-		// Every preflight is an OPTIONS; the method it asks for says more.
-		if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
-			requestedMethod := firstValue(requested)
-			if len(requested) > 1 {
-				requestedMethod = strings.Join(requested, ", ")
-			}
-			fields = append(fields, zap.String("requested_method", policy.Printable(requestedMethod)))
-		}
-		ce.Write(fields...)
-	}
-}
-
-// firstValue is the first field line of a header, which is the only one of
-// a well-formed request for the headers logged here. Header.Get would do,
-// but it canonicalizes a name that is already canonical.
+// firstValue is the first field line of a header: with several Origin
+// lines, the rejection's message says how many there were.
 func firstValue(lines []string) string {
 	if len(lines) == 0 {
 		return ""
@@ -138,21 +207,32 @@ func firstValue(lines []string) string {
 	return lines[0]
 }
 
-// rejectPreflight answers a refused preflight: 403, no Access-Control-*
-// header, and one line that says which part failed, so that whoever looks
-// at the request in DevTools or with curl need not guess (R8).
-func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection *policy.Rejection) error {
-	h := w.Header()
-	response.Apply(h)
-	// Both values in one backing array, each line a full slice of its own.
-	values := []string{"text/plain; charset=utf-8", "nosniff"}
-	h["Content-Type"] = values[0:1:1]
-	h["X-Content-Type-Options"] = values[1:2:2]
-	w.WriteHeader(http.StatusForbidden)
-	const prefix = "CORS preflight rejected: "
-	message := rejection.Message()
-	body := make([]byte, 0, len(prefix)+len(message)+1)
-	body = append(append(append(body, prefix...), message...), '\n')
+// The headers of a refused preflight's answer beyond the CORS ones: its
+// body is plain text, which no browser may take for anything else.
+var (
+	refusalHeaderNames  = []string{"Content-Type", "X-Content-Type-Options"}
+	refusalHeaderValues = []string{"text/plain; charset=utf-8", "nosniff"}
+)
+
+// preflightRejectedPrefix starts the body of a refused preflight.
+const preflightRejectedPrefix = "CORS preflight rejected: "
+
+// preflightRejectedBody is the one-line body of a refused preflight, built
+// in one allocation.
+func preflightRejectedBody(rejection policy.Rejection) []byte {
+	body := make([]byte, 0, len(preflightRejectedPrefix)+rejection.MessageLen()+1)
+	body = rejection.AppendMessage(append(body, preflightRejectedPrefix...))
+	return append(body, '\n')
+}
+
+// rejectPreflight answers a refused preflight, even with
+// preflight_passthrough: the CORS headers of what it asked for that is
+// allowed, the status the rejection calls for, and body, one line that says
+// which part failed, so that whoever looks at the request in DevTools or
+// with curl need not guess (R8).
+func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection policy.Rejection, body []byte) error {
+	response.ApplyWith(w.Header(), refusalHeaderNames, refusalHeaderValues)
+	w.WriteHeader(rejection.PreflightStatus())
 	_, err := w.Write(body)
 	return err
 }
@@ -164,7 +244,9 @@ func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection 
 // Caddy writes the error response with its own writer, past this wrapper,
 // from the same header map; when it wrote nothing, net/http sends the map
 // as it is.
-func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response policy.Response) error {
+// response is a pointer only so that it is not copied on the way: it is
+// not kept.
+func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response *policy.Response) error {
 	rw := getResponseWriter(w, response)
 	err := next.ServeHTTP(rw, r)
 	if !rw.committed {
@@ -189,11 +271,11 @@ type responseWriter struct {
 // after next.ServeHTTP returns, which is when it goes back to the pool.
 var responseWriters = sync.Pool{New: func() any { return new(responseWriter) }}
 
-func getResponseWriter(w http.ResponseWriter, response policy.Response) *responseWriter {
+func getResponseWriter(w http.ResponseWriter, response *policy.Response) *responseWriter {
 	rw := responseWriters.Get().(*responseWriter)
 	rw.wrapped.ResponseWriter = w
 	rw.ResponseWriterWrapper = &rw.wrapped
-	rw.response = response
+	rw.response = *response
 	rw.committed = false
 	return rw
 }
@@ -210,10 +292,12 @@ func (rw *responseWriter) commit() {
 	}
 }
 
-// WriteHeader commits on final statuses only: a 1xx (103 Early Hints, or
-// an upstream's 100/101 relayed by reverse_proxy) is not the response.
+// WriteHeader commits on final statuses only. 101 Switching Protocols is
+// one, as net/http treats it (reverse_proxy adds the upstream's header
+// lines before relaying it); 100 and 103 Early Hints are not the response,
+// and reverse_proxy restores the header map after relaying them.
 func (rw *responseWriter) WriteHeader(status int) {
-	if status >= 200 {
+	if status >= 200 || status == http.StatusSwitchingProtocols {
 		rw.commit()
 	}
 	rw.ResponseWriterWrapper.WriteHeader(status)

@@ -33,6 +33,14 @@ func provision(t *testing.T, config string) *CORS {
 	return module.(*CORS)
 }
 
+// useLogger gives c logger instead of the one Provision took from Caddy,
+// and starts the sampling of refusal lines afresh, so that a test sees the
+// first lines of each reason whatever the tests before it logged.
+func useLogger(c *CORS, logger *zap.Logger) {
+	c.logger = logger
+	refusalSampler = newRefusalSampler()
+}
+
 // served is the handler behind a real loopback HTTP server, in front of next.
 type served struct {
 	url          string
@@ -151,40 +159,92 @@ func TestPreflightStatusAndPassthrough(t *testing.T) {
 	assertHeader(t, resp.Header, "Access-Control-Allow-Methods", "PUT")
 
 	resp, body := s.do(t, "OPTIONS", preflightHeader(app, "DELETE", ""))
-	if resp.StatusCode != http.StatusForbidden || s.nextCalls != 1 {
-		t.Errorf("passthrough of a refused preflight: status %d, body %q, next called %d times; want 403 without next", resp.StatusCode, body, s.nextCalls)
+	const refusal = `CORS preflight rejected: method "DELETE" is not allowed` + "\n"
+	if resp.StatusCode != http.StatusOK || s.nextCalls != 1 || body != refusal || resp.Header.Get("Allow") != "" {
+		t.Errorf("passthrough of a refused preflight: status %d, body %q, next called %d times; want 200 %q without next", resp.StatusCode, body, s.nextCalls, refusal)
+	}
+	assertCORSHeaders(t, resp.Header, map[string]string{"Access-Control-Allow-Origin": app})
+
+	resp, body = s.do(t, "OPTIONS", preflightHeader("https://evil.example", "PUT", ""))
+	if resp.StatusCode != http.StatusForbidden || s.nextCalls != 1 || resp.Header.Get("Allow") != "" {
+		t.Errorf("passthrough of a preflight from a refused origin: status %d, body %q, next called %d times; want 403 without next", resp.StatusCode, body, s.nextCalls)
+	}
+	assertCORSHeaders(t, resp.Header, nil)
+}
+
+// assertCORSHeaders checks that the Access-Control-* headers of h are
+// exactly want, one field line each.
+func assertCORSHeaders(t *testing.T, h http.Header, want map[string]string) {
+	t.Helper()
+	for name := range h {
+		if _, ok := want[name]; strings.HasPrefix(name, "Access-Control-") && !ok {
+			t.Errorf("%s: %q, want none", name, h[name])
+		}
+	}
+	for name, value := range want {
+		assertHeader(t, h, name, value)
 	}
 }
 
 func TestRejectedPreflightExplainsItself(t *testing.T) {
-	c := provision(t, `{"allowed_origins":["`+app+`"],"allowed_methods":["PUT"],"allowed_headers":["X-Request-Id"]}`)
-	core, logs := observer.New(zapcore.DebugLevel)
-	c.logger = zap.New(core)
-	s := serve(t, c, respondOK)
+	const config = `"allowed_origins":["` + app + `"],"allowed_methods":["PUT"],"allowed_headers":["X-Request-Id"],"max_age":"10m"`
+	plain := provision(t, `{`+config+`}`)
+	withCredentials := provision(t, `{`+config+`,"allow_credentials":true}`)
 
 	tests := []struct {
-		name   string
-		header http.Header
-		body   string
-		reason string
+		name    string
+		handler *CORS
+		header  http.Header
+		status  int
+		cors    map[string]string // every Access-Control-* header of the answer
+		body    string
+		reason  string
 	}{
-		{"origin", preflightHeader("https://evil.example", "PUT", ""), `CORS preflight rejected: origin "https://evil.example" is not allowed`, "origin"},
-		{"method", preflightHeader(app, "PURGE", ""), `CORS preflight rejected: method "PURGE" is not allowed`, "method"},
-		{"header", preflightHeader(app, "PUT", "x-request-id,x-debug"), `CORS preflight rejected: header "x-debug" is not allowed`, "header"},
-		{"hostile value is cut and made printable", preflightHeader(app, "PUT", "x-"+strings.Repeat("\xff", 80)), `CORS preflight rejected: header "x-` + strings.Repeat("?", 62) + `..." is not a valid header name`, "header"},
+		{"refused origin: 403 and no CORS header", plain, preflightHeader("https://evil.example", "PUT", "x-request-id"),
+			http.StatusForbidden, nil,
+			`CORS preflight rejected: origin "https://evil.example" is not allowed`, "origin"},
+		{"refused origin with credentials: 403 and no CORS header", withCredentials, preflightHeader("https://evil.example", "PUT", "x-request-id"),
+			http.StatusForbidden, nil,
+			`CORS preflight rejected: origin "https://evil.example" is not allowed`, "origin"},
+		{"malformed origin: 403 and no CORS header", plain, preflightHeader(app+"/", "PUT", ""),
+			http.StatusForbidden, nil,
+			`CORS preflight rejected: origin "https://app.example.com/" is not a valid origin`, "malformed"},
+		{"refused method: 200, Allow-Origin and the allowed header, no Allow-Methods", plain, preflightHeader(app, "PURGE", "x-request-id"),
+			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Headers": "x-request-id"},
+			`CORS preflight rejected: method "PURGE" is not allowed`, "method"},
+		{"refused method with credentials: Allow-Credentials as for a success", withCredentials, preflightHeader(app, "PURGE", ""),
+			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Credentials": "true"},
+			`CORS preflight rejected: method "PURGE" is not allowed`, "method"},
+		{"refused header among allowed ones: only the allowed one listed", plain, preflightHeader(app, "PUT", "x-request-id,x-debug"),
+			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT", "Access-Control-Allow-Headers": "x-request-id"},
+			`CORS preflight rejected: header "x-debug" is not allowed`, "header"},
+		{"refused header with credentials", withCredentials, preflightHeader(app, "PUT", "x-request-id,x-debug"),
+			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Credentials": "true", "Access-Control-Allow-Methods": "PUT", "Access-Control-Allow-Headers": "x-request-id"},
+			`CORS preflight rejected: header "x-debug" is not allowed`, "header"},
+		{"hostile value is cut and made printable", plain, preflightHeader(app, "PUT", "x-"+strings.Repeat("\xff", 80)),
+			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT"},
+			`CORS preflight rejected: header "x-` + strings.Repeat("?", 62) + `..." is not a valid header name`, "header"},
+		{"over-cap header list from an allowed origin: no header listed", plain, preflightHeader(app, "PUT", strings.Repeat("x-request-id,", 1000)),
+			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT"},
+			`CORS preflight rejected: Access-Control-Request-Headers is too long`, "header"},
+		{"refused private network: no Allow-Private-Network", plain, func() http.Header {
+			h := preflightHeader(app, "PUT", "x-request-id")
+			h.Set("Access-Control-Request-Private-Network", "true")
+			return h
+		}(),
+			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT", "Access-Control-Allow-Headers": "x-request-id"},
+			`CORS preflight rejected: private network access is not allowed`, "private_network"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs.TakeAll()
+			core, logs := observer.New(zapcore.DebugLevel)
+			useLogger(tt.handler, zap.New(core))
+			s := serve(t, tt.handler, respondOK)
 			resp, body := s.do(t, "OPTIONS", tt.header)
-			if resp.StatusCode != http.StatusForbidden || body != tt.body+"\n" || s.nextCalls != 0 {
-				t.Errorf("got %d %q (next called %d times), want 403 %q", resp.StatusCode, body, s.nextCalls, tt.body)
+			if resp.StatusCode != tt.status || body != tt.body+"\n" || s.nextCalls != 0 {
+				t.Errorf("got %d %q (next called %d times), want %d %q", resp.StatusCode, body, s.nextCalls, tt.status, tt.body)
 			}
-			for name := range resp.Header {
-				if strings.HasPrefix(name, "Access-Control-") {
-					t.Errorf("a refused preflight carries %s", name)
-				}
-			}
+			assertCORSHeaders(t, resp.Header, tt.cors)
 			assertHeader(t, resp.Header, "Content-Type", "text/plain; charset=utf-8")
 			assertHeader(t, resp.Header, "X-Content-Type-Options", "nosniff")
 			assertHeader(t, resp.Header, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
@@ -253,23 +313,27 @@ func TestCommittedResponseCarriesExactlyThePolicysHeaders(t *testing.T) {
 			assertHeader(t, resp.Header, "Access-Control-Allow-Origin", app)
 			assertHeader(t, resp.Header, "Access-Control-Allow-Credentials", "true")
 			assertHeader(t, resp.Header, "Access-Control-Expose-Headers", "X-Mine")
-			assertHeader(t, resp.Header, "Vary", "Origin, Accept")
+			assertVary(t, resp.Header)
 
 			resp, _ = s.do(t, "GET", http.Header{"Origin": {"https://evil.example"}})
 			for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Expose-Headers"} {
 				assertHeader(t, resp.Header, h, "")
 			}
-			assertHeader(t, resp.Header, "Vary", "Origin, Accept")
+			assertVary(t, resp.Header)
 
-			// Without Origin the headers are set only at commit, after the
-			// upstream's: its Vary line stays as it was, Origin comes on a
-			// line of its own.
 			resp, _ = s.do(t, "GET", http.Header{})
 			assertHeader(t, resp.Header, "Access-Control-Allow-Origin", "")
-			if vary := resp.Header.Values("Vary"); !slices.Equal(vary, []string{"Accept", "Origin"}) {
-				t.Errorf("Vary without Origin: %q, want [\"Accept\" \"Origin\"]", vary)
-			}
+			assertVary(t, resp.Header)
 		})
+	}
+}
+
+// assertVary checks that the upstream's Vary lines, which already name
+// Origin, are kept as they were: merged, with no token twice.
+func assertVary(t *testing.T, h http.Header) {
+	t.Helper()
+	if vary := h.Values("Vary"); !slices.Equal(vary, []string{"Accept", "Origin"}) {
+		t.Errorf("Vary: %q, want [\"Accept\" \"Origin\"]", vary)
 	}
 }
 
@@ -332,7 +396,7 @@ func TestResponseNobodyWroteCarriesThePolicysHeaders(t *testing.T) {
 func TestRefusedCORSRequestStillReachesTheNextHandler(t *testing.T) {
 	c := provision(t, `{"allowed_origins":["`+app+`"]}`)
 	core, logs := observer.New(zapcore.DebugLevel)
-	c.logger = zap.New(core)
+	useLogger(c, zap.New(core))
 	s := serve(t, c, respondOK)
 	resp, body := s.do(t, "POST", http.Header{"Origin": {"https://evil.example"}})
 	if resp.StatusCode != 200 || body != "ok" || s.nextCalls != 1 {

@@ -26,8 +26,8 @@ var outcomes = [...]policy.Reason{"", policy.ReasonOrigin, policy.ReasonMalforme
 
 // requestCounters holds every series, resolved once, so that counting a
 // request is an atomic add with no label lookup or allocation.
-var requestCounters = func() (counters [2][len(outcomes)]prometheus.Counter) {
-	for k, kind := range [...]string{"preflight", "actual"} {
+var requestCounters = func() (counters [len(kindNames)][len(outcomes)]prometheus.Counter) {
+	for k, kind := range kindNames {
 		for o, reason := range outcomes {
 			result := "rejected"
 			if reason == "" {
@@ -49,24 +49,29 @@ func registerMetrics(registry *prometheus.Registry) error {
 	return err
 }
 
-// outcomeIndex is the position in outcomes of how a request ended; a nil
-// rejection is an allowed request.
-func outcomeIndex(rejection *policy.Rejection) int {
-	if rejection != nil {
-		for i, reason := range outcomes {
-			if reason == rejection.Reason {
-				return i
-			}
+// outcomeIndex is the position in outcomes of how a request ended; an
+// empty reason is an allowed request.
+func outcomeIndex(reason policy.Reason) int {
+	for i, known := range outcomes {
+		if known == reason {
+			return i
 		}
 	}
 	return 0
 }
 
+// kindNames name the kinds of CORS request in labels and logs, by
+// kindIndex.
+var kindNames = [...]string{"preflight", "actual"}
+
+func kindIndex(kind policy.Kind) int {
+	if kind == policy.Preflight {
+		return 0
+	}
+	return 1
+}
+
 // countRequest counts one preflight or actual request.
 func countRequest(kind policy.Kind, outcome int) {
-	k := 1
-	if kind == policy.Preflight {
-		k = 0
-	}
-	requestCounters[k][outcome].Inc()
+	requestCounters[kindIndex(kind)][outcome].Inc()
 }

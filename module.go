@@ -25,8 +25,12 @@ func init() {
 // `Access-Control-Request-Method`) from an allowed origin, for an allowed
 // method and allowed headers, is answered with `preflight_status` and never
 // reaches the next handler, so authentication, redirects and method-restricted
-// routes cannot break it. A refused preflight gets 403 with a one-line
-// plain-text body that says which part failed.
+// routes cannot break it. A refused preflight is answered here too, with a
+// one-line plain-text body that says which part failed: 403 without any
+// `Access-Control-*` header when the origin is refused; 200 with the CORS
+// headers of what was requested and is allowed, and none for the method,
+// header or private network access that is not, when the origin is allowed,
+// so that the browser's console names what failed.
 //
 // Other requests always go on to the next handler: CORS is not access
 // control, a browser enforces it on the response. The handler owns the
@@ -38,10 +42,17 @@ func init() {
 // The configuration is checked when it loads; a dangerous or meaningless
 // one is refused with a message that says what to write instead.
 //
-// This handler sets the placeholders `{http.cors.allowed}` (`true` or
+// This handler provides the placeholders `{http.cors.allowed}` (`true` or
 // `false`, empty for a request without `Origin`) and `{http.cors.reason}`
 // (`origin`, `malformed`, `method`, `header` or `private_network`; empty
-// when allowed).
+// when allowed). A value another handler sets under the same name takes
+// precedence, and with two `cors` handlers on one request, the first
+// one's outcome shows.
+//
+// Each refused preflight is logged at `info`, each refused CORS request at
+// `debug`, with the request's values cut and limited to visible ASCII. The
+// lines are sampled per reason: in each second, the first 10 of a reason
+// are written, then one in 100. Metrics count every request.
 type CORS struct {
 	// The origins allowed to read responses, as browsers send them:
 	// `scheme://host[:port]`, lower case, no path and no trailing slash, for
@@ -49,13 +60,17 @@ type CORS struct {
 	//
 	// `*` allows any origin (it cannot be combined with `allow_credentials`).
 	// `https://*.example.com` allows every subdomain of example.com, at any
-	// depth, but not example.com itself; `http://localhost:*` allows any port.
-	// `null`, `file://` origins and patterns over a public suffix are refused.
+	// depth, but not example.com itself, nor a host under a public suffix
+	// below it; `http://localhost:*` allows any port. A host with a trailing
+	// dot (`https://localhost.`) is an origin of its own. `null`, `file://`
+	// origins and patterns over a public suffix are refused.
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
 
 	// Regular expressions (RE2 syntax) for further allowed origins. Each is
 	// matched against the whole serialized origin, as if written between `^`
-	// and `$`. An expression that matches `null` is refused.
+	// and `$`. An expression that matches `null` is refused, and so, with
+	// `allow_credentials`, is one whose host part does not end in a domain
+	// of your own (`https://.*`, `https://[a-z0-9-]+\.github\.io`).
 	AllowedOriginRegexps []string `json:"allowed_origin_regexps,omitempty"`
 
 	// The methods a preflight may ask for, or `*` for any. Method names are
@@ -72,7 +87,8 @@ type CORS struct {
 	// The response headers that scripts may read, beyond the safelisted
 	// ones (`Cache-Control`, `Content-Language`, `Content-Length`,
 	// `Content-Type`, `Expires`, `Last-Modified`, `Pragma`). `*` exposes all
-	// of them, and cannot be combined with `allow_credentials`.
+	// of them, and cannot be combined with `allow_credentials`. `Set-Cookie`
+	// and the `Access-Control-*` headers cannot be exposed.
 	ExposedHeaders []string `json:"exposed_headers,omitempty"`
 
 	// Allow requests with credentials (cookies, HTTP authentication): send
@@ -100,7 +116,7 @@ type CORS struct {
 
 	// Add the CORS headers to an allowed preflight, then hand it on to the
 	// next handler instead of answering it. Refused preflights are still
-	// answered with 403.
+	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
 	policy *policy.Policy
@@ -127,8 +143,18 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, warning := range cfg.Warnings() {
-		c.logger.Warn(warning)
+	if warnings, fromCaddyfile := adaptedWarningsOf(c); fromCaddyfile {
+		for _, w := range warnings {
+			if w.File == "" {
+				c.logger.Warn(w.Message)
+				continue
+			}
+			c.logger.Warn(w.Message, zap.String("file", w.File), zap.Int("line", w.Line))
+		}
+	} else {
+		for _, w := range cfg.Warnings() {
+			c.logger.Warn(w.Message)
+		}
 	}
 	c.policy = p
 	return nil

@@ -245,6 +245,49 @@ func TestProvisionRejectsInvalidJSON(t *testing.T) {
 			want: []string{"max_age 600ns is less than a second", "nanoseconds", `"600s"`},
 		},
 
+		{
+			name: "max_age of the largest duration is refused as above 24h",
+			json: `{"allowed_origins": ["https://app.example.com"], "max_age": 9223372036854775807}`,
+			want: []string{"is more than 24h"},
+		},
+		{
+			name: "max_age of a huge duration string is refused as above 24h",
+			json: `{"allowed_origins": ["https://app.example.com"], "max_age": "2562047h"}`,
+			want: []string{"max_age 2562047h is more than 24h"},
+		},
+
+		// Origins, continued
+		{
+			name: "origin regexp over any host with credentials is refused",
+			json: `{"allowed_origin_regexps": ["https://.*"], "allow_credentials": true}`,
+			want: []string{`origin_regexp "https://.*" matches hosts in any domain`, "credentials", "https://*.example.com"},
+		},
+		{
+			name: "origin regexp over a public suffix with credentials is refused",
+			json: `{"allowed_origin_regexps": ["https://[a-z0-9-]+\\.github\\.io"], "allow_credentials": true}`,
+			want: []string{`public suffix "github.io"`},
+		},
+		{
+			name: "origin regexp that escapes the anchors is refused",
+			json: `{"allowed_origin_regexps": ["https://app\\.example\\.com)|(x"]}`,
+			want: []string{"does not compile"},
+		},
+		{
+			name: "origin with an xn-- label that is not Punycode is refused",
+			json: `{"allowed_origins": ["http://xn--f"]}`,
+			want: []string{`label "xn--f"`, "not valid Punycode"},
+		},
+		{
+			name: "comma-separated origins are refused saying origins are separated by spaces",
+			json: `{"allowed_origins": ["https://a.example.com,https://b.example.com"]}`,
+			want: []string{"separated by spaces", "one string each"},
+		},
+		{
+			name: "exposing a CORS header is refused",
+			json: `{"allowed_origins": ["https://app.example.com"], "exposed_headers": ["Access-Control-Allow-Methods"]}`,
+			want: []string{`expose header "Access-Control-Allow-Methods" is a CORS header`, "remove it"},
+		},
+
 		// preflight_status
 		{
 			name: "preflight_status 199 is refused",
@@ -337,6 +380,8 @@ func TestProvisionAcceptsValidJSON(t *testing.T) {
 		{"subdomain pattern of localhost on any port", `{"allowed_origins": ["http://*.localhost:*"]}`},
 		{"port wildcard on localhost", `{"allowed_origins": ["http://localhost:*"]}`},
 		{"punycode host", `{"allowed_origins": ["https://xn--bcher-kva.example"]}`},
+		{"trailing-dot hosts", `{"allowed_origins": ["https://localhost.", "http://example.com.:3999", "https://*.example.org."]}`},
+		{"origin regexp over any host without credentials", `{"allowed_origin_regexps": ["https://.*"]}`},
 		{"only an origin regexp", `{"allowed_origin_regexps": ["https://[a-z0-9-]+\\.example\\.com"]}`},
 		{"methods in any case and any method", `{"allowed_origins": ["https://app.example.com"], "allowed_methods": ["PUT", "delete", "PATCH", "*"]}`},
 		{"headers and any header", `{"allowed_origins": ["https://app.example.com"], "allowed_headers": ["Authorization", "X-Request-ID", "*"]}`},
@@ -445,7 +490,7 @@ func TestWarnings(t *testing.T) {
 				t.Fatalf("warnings = %q, want %d containing %q", got, len(tc.want), tc.want)
 			}
 			for i, want := range tc.want {
-				if !strings.Contains(got[i], want) {
+				if !strings.Contains(got[i].Message, want) {
 					t.Errorf("warning %d = %q, want it to contain %q", i, got[i], want)
 				}
 			}
@@ -460,7 +505,6 @@ func TestWarnings(t *testing.T) {
 // captured the way a user would see them: a log that includes the module's
 // logger, written to a file.
 func TestProvisionLogsWarningsOnce(t *testing.T) {
-	logFile := filepath.Join(t.TempDir(), "cors.log")
 	handler := map[string]any{
 		"handler":               "cors",
 		"allowed_origins":       []string{"http://app.example.com", "https://admin.example.com"},
@@ -468,18 +512,7 @@ func TestProvisionLogsWarningsOnce(t *testing.T) {
 		"max_age":               "3h",
 		"allow_private_network": true,
 	}
-	config := map[string]any{
-		"admin": map[string]any{"disabled": true},
-		"logging": map[string]any{
-			"logs": map[string]any{
-				"cors": map[string]any{
-					"writer":  map[string]any{"output": "file", "filename": logFile},
-					"encoder": map[string]any{"format": "json"},
-					"level":   "DEBUG",
-					"include": []string{"http.handlers.cors"},
-				},
-			},
-		},
+	entries := validateAndReadLog(t, map[string]any{
 		"apps": map[string]any{
 			"http": map[string]any{
 				"servers": map[string]any{
@@ -493,20 +526,7 @@ func TestProvisionLogsWarningsOnce(t *testing.T) {
 				},
 			},
 		},
-	}
-	raw, err := json.Marshal(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg caddy.Config
-	if err := caddy.StrictUnmarshalJSON(raw, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := caddy.Validate(&cfg); err != nil {
-		t.Fatalf("validating a config that is valid but for warnings: %v", err)
-	}
-
-	entries := readLogEntries(t, logFile)
+	})
 	wantWarnings := []string{
 		`origin "http://app.example.com" is plain http and credentials are allowed`,
 		"max_age 3h is more than 2h",
@@ -534,10 +554,43 @@ func TestProvisionLogsWarningsOnce(t *testing.T) {
 	}
 }
 
+// validateAndReadLog runs caddy.Validate on config, what `caddy validate`
+// and `caddy adapt --validate` do, with the admin API off and the cors
+// handler's log written to a file, and gives that log's entries.
+func validateAndReadLog(t *testing.T, config map[string]any) []logEntry {
+	t.Helper()
+	logFile := filepath.Join(t.TempDir(), "cors.log")
+	config["admin"] = map[string]any{"disabled": true}
+	config["logging"] = map[string]any{
+		"logs": map[string]any{
+			"cors": map[string]any{
+				"writer":  map[string]any{"output": "file", "filename": logFile},
+				"encoder": map[string]any{"format": "json"},
+				"level":   "DEBUG",
+				"include": []string{"http.handlers.cors"},
+			},
+		},
+	}
+	raw, err := json.Marshal(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg caddy.Config
+	if err := caddy.StrictUnmarshalJSON(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := caddy.Validate(&cfg); err != nil {
+		t.Fatalf("validating a config that is valid but for warnings: %v", err)
+	}
+	return readLogEntries(t, logFile)
+}
+
 type logEntry struct {
 	Level  string `json:"level"`
 	Logger string `json:"logger"`
 	Msg    string `json:"msg"`
+	File   string `json:"file"` // where the value warned about was written, from a Caddyfile
+	Line   int    `json:"line"`
 }
 
 func readLogEntries(t *testing.T, path string) []logEntry {

@@ -3,7 +3,9 @@
 //
 // Each result element gets data-outcome="allowed" (the script could read the
 // answer), "status-NNN" (the script could read a non-2xx answer) or "blocked"
-// (the fetch() promise rejected: the browser withheld the answer).
+// (the fetch() promise rejected: the browser withheld the answer), and the
+// class "as-expected" or "unexpected" by comparing it with data-expected: a
+// blocked request can be exactly what the demo means to show.
 "use strict";
 
 (function () {
@@ -94,12 +96,18 @@
       blocked: [
         "A custom header makes the browser ask first: OPTIONS /hello with " +
           "Access-Control-Request-Headers: x-debug-mode.",
-        "X-Debug-Mode is not in the policy's \"headers\" line, so the cors directive answered the " +
-          "preflight with 403, no Access-Control-* headers, and the text \u201cCORS preflight rejected: " +
+        "X-Debug-Mode is not in the policy's \"headers\" line. The origin is allowed, so the cors " +
+          "directive answered the preflight with 200 and Access-Control-Allow-Origin, but with no " +
+          "Access-Control-Allow-Headers for x-debug-mode, and the text \u201cCORS preflight rejected: " +
           "header \"x-debug-mode\" is not allowed\u201d (DevTools, Network, the OPTIONS row, Response). " +
           "Caddy's log has the same reason.",
         "The browser never sent the GET itself.",
       ],
+      // The page cannot read the console; this is what Chromium prints there
+      // for this request (the browser test checks it word for word).
+      console: () => "Access to fetch at '" + API + "/hello' from origin '" + location.origin +
+        "' has been blocked by CORS policy: Request header field x-debug-mode is not allowed by " +
+        "Access-Control-Allow-Headers in preflight response.",
     },
 
     "uncovered": {
@@ -143,14 +151,17 @@
     return { status: res.status, headers: headers, body: await res.text() };
   }
 
-  function render(id, outcome, headline, facts, explanation) {
+  function render(id, outcome, headline, facts, explanation, consoleText) {
     const el = document.getElementById("result-" + id);
+    const expected = el.dataset.expected;
     el.dataset.outcome = outcome;
+    el.classList.toggle("as-expected", outcome === expected);
+    el.classList.toggle("unexpected", outcome !== expected);
     el.replaceChildren();
 
     const head = document.createElement("p");
     head.className = "headline";
-    head.textContent = headline;
+    head.textContent = (outcome === expected ? "\u2713 As expected. " : "\u2717 Not as expected. ") + headline;
     el.append(head);
 
     const dl = document.createElement("dl");
@@ -171,9 +182,15 @@
     }
     el.append(ul);
 
-    const expected = el.dataset.expected;
-    el.classList.toggle("as-expected", outcome === expected);
-    el.classList.toggle("unexpected", outcome !== expected);
+    if (consoleText) {
+      const label = document.createElement("p");
+      label.className = "console-label";
+      label.textContent = "Chromium's DevTools console says:";
+      const quote = document.createElement("blockquote");
+      quote.className = "console-quote";
+      quote.textContent = consoleText;
+      el.append(label, quote);
+    }
   }
 
   async function run(id) {
@@ -187,7 +204,8 @@
     } catch (err) {
       render(id, "blocked", "Blocked by the browser: fetch() rejected",
         [["Script saw", String(err)]],
-        demo.blocked.concat([HOW_TO_SEE_WHY]));
+        demo.blocked.concat([HOW_TO_SEE_WHY]),
+        demo.console && demo.console());
       return;
     }
     const r = await readable(res);
@@ -203,7 +221,7 @@
     const explanation = demo[outcome] || demo[outcome.startsWith("status-") ? "status" : "allowed"];
     render(id, outcome, headline, [
       ["Status", String(r.status)],
-      ["Body", r.body],
+      ["Body", r.body || "(empty)"],
       ["Headers the script can read", r.headers.join(", ") || "(none)"],
     ], explanation);
   }
@@ -215,10 +233,21 @@
     for (const id of Object.keys(demos)) {
       document.getElementById("btn-" + id).addEventListener("click", () => run(id));
     }
-    document.getElementById("btn-run-all").addEventListener("click", async () => {
-      for (const id of Object.keys(demos)) {
+    const runAll = document.getElementById("btn-run-all");
+    const summary = document.getElementById("run-all-summary");
+    runAll.addEventListener("click", async () => {
+      runAll.disabled = true;
+      summary.className = "summary";
+      summary.textContent = "Running\u2026";
+      const ids = Object.keys(demos);
+      for (const id of ids) {
         await run(id);
       }
+      const missed = ids.filter((id) => !document.getElementById("result-" + id).classList.contains("as-expected"));
+      summary.textContent = (ids.length - missed.length) + " of " + ids.length + " as expected" +
+        (missed.length ? "; not as expected: " + missed.map((id) => document.querySelector("#demo-" + id + " h2").textContent).join("; ") : "");
+      summary.classList.add(missed.length ? "unexpected" : "as-expected");
+      runAll.disabled = false;
     });
   });
 })();

@@ -175,6 +175,28 @@ func TestAdminLoadValidatesPolicy(t *testing.T) {
 			mention: []string{`^https://(a`},
 		},
 		{
+			name:    "origin regexp over any host together with credentials is refused",
+			fields:  map[string]any{"allowed_origin_regexps": []string{`https://.*`}, "allow_credentials": true},
+			mention: []string{`https://.*`, "credentials", "https://*.example.com"},
+		},
+		{
+			name:    "origin regexp that escapes the anchors is refused",
+			fields:  map[string]any{"allowed_origin_regexps": []string{`https://app\.example\.com)|(x`}},
+			mention: []string{"does not compile"},
+		},
+		{
+			name:    "exposing a CORS header is refused",
+			fields:  map[string]any{"allowed_origins": origin, "exposed_headers": []string{"Access-Control-Allow-Methods"}},
+			mention: []string{"Access-Control-Allow-Methods"},
+		},
+		{
+			// Nanoseconds; /load reads numbers as float64, so the value is one
+			// a float64 holds exactly, near the largest duration.
+			name:    "a max_age of 285 years is refused as above 24h",
+			fields:  map[string]any{"allowed_origins": origin, "max_age": int64(9_000_000_000_000_000_000)},
+			mention: []string{"more than 24h"},
+		},
+		{
 			name:    "no origin at all is refused (deny by default), showing origins * for a public API",
 			fields:  map[string]any{},
 			mention: []string{"origins *"},
@@ -205,6 +227,27 @@ func TestAdminLoadValidatesPolicy(t *testing.T) {
 			assertOldPolicyServes(t)
 		})
 	}
+
+	t.Run("trailing-dot origins match byte for byte and patterns stay within their registrable domain", func(t *testing.T) {
+		status, msg := postLoad(t, jsonConfigWithCORS(t, map[string]any{
+			"handler":           "cors",
+			"allowed_origins":   []string{"https://localhost.", "https://*.amazonaws.com"},
+			"allow_credentials": true,
+		}))
+		if status != http.StatusOK {
+			t.Fatalf("POST /load = %d: %s", status, msg)
+		}
+		for _, allowed := range []string{"https://localhost.", "https://console.amazonaws.com"} {
+			resp, body := sendRequest(t, http.MethodGet, adminLoadSite+"/x", allowed, nil, "")
+			assertStatus(t, resp, body, http.StatusOK)
+			assertHeader(t, resp.Header, "Access-Control-Allow-Origin", allowed)
+		}
+		for _, refused := range []string{"https://localhost", "https://attacker-bucket.s3.amazonaws.com"} {
+			resp, body := sendRequest(t, http.MethodGet, adminLoadSite+"/x", refused, nil, "")
+			assertStatus(t, resp, body, http.StatusOK)
+			assertNoCORSHeaders(t, resp.Header)
+		}
+	})
 
 	t.Run("a valid load replaces the policy", func(t *testing.T) {
 		const newOrigin = "https://other.example"

@@ -1,42 +1,46 @@
 package integration
 
-// Browser tests: a real headless Chromium runs fetch() from pages on one
-// loopback origin against APIs guarded by the cors module on another, and
-// each test asserts what the page's script observed (a readable response, a
-// readable status or header, or a rejected promise) together with what Caddy
-// saw (its access log, and the module's own log lines).
+// Browser tests: real browsers (Chromium, Firefox and WebKit) run fetch()
+// from pages on one loopback origin against APIs guarded by the cors module
+// on another. Each scenario is written once, in browserScenarios, and runs
+// in every engine as the subtest TestBrowser/<engine>/<scenario>. It
+// asserts what the page's script observed (a readable response, a readable
+// status or header, or a rejected promise), what the engine's console said
+// (Chromium and Firefox), and what Caddy saw (its access log, and the
+// module's own log lines).
 //
-// They share one Chromium and one Caddy config (ports 9200-9299) so that the
-// whole set stays well under two minutes. Run only these with:
+// The engines share one Caddy config (ports 9200-9299); each scenario's
+// URLs carry ?engine=<name>&run=<n>, so that the access log tells the engines
+// apart, and a second run in the same browsers (-count=2) is not answered
+// from their preflight caches.
+// Run only these with:
 //
-//	flock /tmp/caddytest.lock go test ./integration/ -run Browser -count=1 -v
+//	cd integration && flock /tmp/integration.lock go test -run Browser -count=1 -v .
 //
-// Chromium is found at $CHROMIUM, or as chromium, chromium-browser or
-// google-chrome on $PATH (Debian: apt-get install -y chromium). Without it
-// the tests skip with one line saying so, or fail when CI=true.
+// The engines come from Debian's packages (apt-get install -y
+// --no-install-recommends chromium firefox-esr webkit2gtk-driver xvfb).
+// A missing engine skips its subtests with one line saying so, or fails
+// them when CI=true.
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 )
 
 // Origins of the pages the scripts run in. Port 9203 serves any host name:
-// Chromium resolves every *.localhost name to loopback, which gives as many
-// origins as a test needs.
+// the three engines resolve every *.localhost name to loopback, which gives
+// as many origins as a test needs.
 const (
 	pageOrigin      = "http://localhost:9201" // the origin every API trusts
 	otherPageOrigin = "http://localhost:9202" // an origin no API trusts
@@ -56,7 +60,26 @@ const (
 	upstreamCORS  = "http://localhost:9218" // sets its own Access-Control-Allow-Origin: * (and credentials)
 	apiPattern    = "http://localhost:9219" // origin http://*.app.localhost:9203
 	apiDeadProxy  = "http://localhost:9220" // reverse_proxy to a closed port
+	apiMaxAgeNone = "http://localhost:9221" // methods PUT; headers X-Allowed; no max_age
+	apiStar       = "http://localhost:9222" // headers *
 )
+
+// Sites without the module, each making one mistake that the engines'
+// consoles explain in their own words.
+const (
+	siteNoCORS     = "http://localhost:9223" // no Access-Control-Allow-Origin at all
+	siteTwoOrigins = "http://localhost:9224" // Access-Control-Allow-Origin twice
+	siteRedirect   = "http://localhost:9225" // redirects everything, preflights included
+	siteAuthFirst  = "http://localhost:9226" // basic_auth before cors: the preflight gets 401
+	siteStarOnly   = "http://localhost:9227" // answers every preflight with Access-Control-Allow-Headers: *
+	siteNoOptions  = "http://localhost:9228" // answers every preflight with 404
+	siteSlashed    = "http://localhost:9229" // Access-Control-Allow-Origin with a trailing slash
+)
+
+// refusedPreflightStatus is the status of a preflight from an allowed
+// origin whose method or header the policy refuses (SPEC, "Preflight that
+// fails"): 200 with partial headers, so that the console names the cause.
+const refusedPreflightStatus = http.StatusOK
 
 // browserCaddyfile is the config behind every scenario except the demo.
 // LOGDIR, WWWDIR, HASH and DEAD are substituted by the test.
@@ -177,6 +200,73 @@ http://localhost:9220 {
 	cors http://localhost:9201
 	reverse_proxy DEAD
 }
+
+http://localhost:9221 {
+	import access_log
+	cors http://localhost:9201 {
+		methods PUT
+		headers X-Allowed
+	}
+	respond "put"
+}
+
+http://localhost:9222 {
+	import access_log
+	cors http://localhost:9201 {
+		headers *
+	}
+	respond "star"
+}
+
+http://localhost:9223 {
+	import access_log
+	respond "no cors"
+}
+
+http://localhost:9224 {
+	import access_log
+	header Access-Control-Allow-Origin http://localhost:9201
+	header +Access-Control-Allow-Origin *
+	respond "two origins"
+}
+
+http://localhost:9225 {
+	import access_log
+	redir * http://localhost:9210{uri} 307
+}
+
+http://localhost:9226 {
+	import access_log
+	route {
+		basic_auth {
+			alice HASH
+		}
+		cors http://localhost:9201 {
+			headers Authorization X-Allowed
+		}
+		respond "authenticated"
+	}
+}
+
+http://localhost:9227 {
+	import access_log
+	@preflight method OPTIONS
+	header Access-Control-Allow-Origin http://localhost:9201
+	header @preflight Access-Control-Allow-Headers *
+	respond @preflight 204
+	respond "star"
+}
+
+http://localhost:9228 {
+	import access_log
+	respond 404
+}
+
+http://localhost:9229 {
+	import access_log
+	header Access-Control-Allow-Origin http://localhost:9201/
+	respond "slashed"
+}
 `
 
 // probePage defines probe(url, init): the page's own fetch(), reporting what
@@ -217,16 +307,40 @@ func (r fetchResult) String() string {
 
 // browserEnv is what every scenario shares.
 type browserEnv struct {
-	browser context.Context // the Chromium every tab is opened in
-	logDir  string          // caddy.log (module lines) and access.log
+	logDir string // caddy.log (module lines) and access.log
+	wwwDir string // the pages' files
+	run    int    // which run of TestBrowser in this test binary: 1, 2, ...
+}
+
+// browserRuns counts the runs of TestBrowser, whose engines outlive it.
+var browserRuns atomic.Int32
+
+// browserScenarios is every browser scenario, each run in every engine.
+var browserScenarios = []struct {
+	name string
+	run  func(*browserRun)
+}{
+	{"SimpleGET", (*browserRun).simpleGET},
+	{"BasicAuthJSONPost", (*browserRun).basicAuthJSONPost},
+	{"Credentials", (*browserRun).credentials},
+	{"RequestHeaders", (*browserRun).requestHeaders},
+	{"RefusedHeaderNamed", (*browserRun).refusedHeaderNamed},
+	{"RefusedMethodNamed", (*browserRun).refusedMethodNamed},
+	{"HeadersStarLeavesOutAuthorization", (*browserRun).headersStarLeavesOutAuthorization},
+	{"EngineOnStarForAuthorization", (*browserRun).engineOnStarForAuthorization},
+	{"ExposeHeaders", (*browserRun).exposeHeaders},
+	{"MethodCase", (*browserRun).methodCase},
+	{"MaxAge", (*browserRun).maxAge},
+	{"ProxyUpstreamWildcard", (*browserRun).proxyUpstreamWildcard},
+	{"SubdomainPattern", (*browserRun).subdomainPattern},
+	{"ErrorStatusReadable", (*browserRun).errorStatusReadable},
+	{"ConsoleTexts", (*browserRun).consoleTexts},
 }
 
 func TestBrowser(t *testing.T) {
 	requireIntegration(t)
-	start := time.Now()
-	env := &browserEnv{browser: startChromium(t), logDir: t.TempDir()}
-
-	www := t.TempDir()
+	env := &browserEnv{logDir: t.TempDir(), wwwDir: t.TempDir(), run: int(browserRuns.Add(1))}
+	www := env.wwwDir
 	if err := os.WriteFile(filepath.Join(www, "probe.html"), []byte(probePage), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -246,122 +360,65 @@ func TestBrowser(t *testing.T) {
 		t.FailNow()
 	}
 
-	t.Run("SimpleGET", env.testSimpleGET)
-	t.Run("BasicAuthJSONPost", env.testBasicAuthJSONPost)
-	t.Run("Credentials", env.testCredentials)
-	t.Run("RequestHeaders", env.testRequestHeaders)
-	t.Run("ExposeHeaders", env.testExposeHeaders)
-	t.Run("MethodCase", env.testMethodCase)
-	t.Run("MaxAge", env.testMaxAge)
-	t.Run("ProxyUpstreamWildcard", env.testProxyUpstreamWildcard)
-	t.Run("SubdomainPattern", env.testSubdomainPattern)
-	t.Run("ErrorStatusReadable", env.testErrorStatusReadable)
-	// Last: it loads another config (Caddyfile.example).
-	t.Run("Demo", func(t *testing.T) { testDemo(t, env.browser) })
-
-	t.Logf("browser tests took %s", time.Since(start).Round(time.Millisecond))
+	for _, kind := range engineKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			engine := useEngine(t, kind)
+			start := time.Now()
+			for _, scenario := range browserScenarios {
+				t.Run(scenario.name, func(t *testing.T) {
+					scenario.run(&browserRun{t: t, env: env, kind: kind, engine: engine})
+				})
+			}
+			t.Logf("%s: the %d scenarios took %s", kind.name, len(browserScenarios), time.Since(start).Round(time.Millisecond))
+		})
+	}
+	writeConsoleTexts(t)
 }
 
-// chromiumPath finds Chromium: $CHROMIUM, then the usual names on $PATH.
-func chromiumPath() (string, error) {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return exec.LookPath(p)
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no chromium, chromium-browser or google-chrome on $PATH and $CHROMIUM unset")
+// browserRun is one scenario running in one engine.
+type browserRun struct {
+	t      *testing.T
+	env    *browserEnv
+	kind   engineKind
+	engine browserEngine
 }
 
-// startChromium starts one headless Chromium for the whole test, with a
-// fresh profile, and returns its context. Without Chromium the test skips,
-// or fails when CI=true.
-func startChromium(t *testing.T) context.Context {
-	t.Helper()
-	path, err := chromiumPath()
+// open loads pageURL in the engine's page.
+func (r *browserRun) open(pageURL string) {
+	r.t.Helper()
+	if err := r.engine.navigate(pageURL); err != nil {
+		r.t.Fatalf("%s: navigating to %s: %v", r.kind.name, pageURL, err)
+	}
+}
+
+// path returns p (a path, or a whole URL) with the engine's name and the
+// run as its query, so that each engine's requests have their own lines in
+// the access log, and their own entries in the preflight caches.
+func (r *browserRun) path(p string) string {
+	return p + "?engine=" + r.kind.name + "&run=" + strconv.Itoa(r.env.run)
+}
+
+// eval runs expr in the page and decodes its value into out.
+func (r *browserRun) eval(expr string, out any) {
+	r.t.Helper()
+	raw, err := r.engine.evaluate(expr)
 	if err != nil {
-		msg := "browser tests need Chromium (Debian: apt-get install -y chromium, or set CHROMIUM=/path/to/chrome): " + err.Error()
-		if ciStrict() {
-			t.Fatal(msg + "; CI=true, so this is a failure")
-		}
-		t.Skip(msg)
+		r.t.Fatalf("%s: running %s: %v", r.kind.name, expr, err)
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 900),
-	)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	// Start it now, so that a browser that cannot start fails here, once.
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
+	if err := json.Unmarshal([]byte(raw), out); err != nil {
+		r.t.Fatalf("%s: %s returned %q: %v", r.kind.name, expr, raw, err)
 	}
-	return browserCtx
-}
-
-// tab is one browser tab showing a page of some origin, with the messages
-// the browser wrote to its console (where Chromium explains CORS failures).
-type tab struct {
-	t   *testing.T
-	ctx context.Context
-
-	mu      sync.Mutex
-	console []string
-}
-
-// openTab opens pageURL in a new tab that closes at the end of t.
-func openTab(t *testing.T, browser context.Context, pageURL string) *tab {
-	t.Helper()
-	timeoutCtx, cancelTimeout := context.WithTimeout(browser, 60*time.Second)
-	ctx, cancel := chromedp.NewContext(timeoutCtx)
-	t.Cleanup(func() {
-		cancel()
-		cancelTimeout()
-	})
-	tb := &tab{t: t, ctx: ctx}
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*log.EventEntryAdded); ok && e.Entry != nil {
-			tb.mu.Lock()
-			tb.console = append(tb.console, e.Entry.Text)
-			tb.mu.Unlock()
-		}
-	}); err != nil {
-		t.Fatalf("opening a tab: %v", err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
-		t.Fatalf("navigating to %s: %v", pageURL, err)
-	}
-	return tb
 }
 
 // probe runs the page's probe(url, init) and returns what the script saw.
-func (tb *tab) probe(url string, init map[string]any) fetchResult {
-	tb.t.Helper()
+func (r *browserRun) probe(url string, init map[string]any) fetchResult {
+	r.t.Helper()
 	if init == nil {
 		init = map[string]any{}
 	}
-	expr := fmt.Sprintf("probe(%s, %s)", mustJSON(tb.t, url), mustJSON(tb.t, init))
-	res, err := chromedp.Run(tb.ctx, chromedp.Evaluate[fetchResult](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.t.Fatalf("running %s: %v", expr, err)
-	}
-	tb.t.Logf("fetch(%s, %s) -> %s", url, mustJSON(tb.t, init), res)
+	var res fetchResult
+	r.eval(fmt.Sprintf("probe(%s, %s)", mustJSON(r.t, url), mustJSON(r.t, init)), &res)
+	r.t.Logf("fetch(%s, %s) -> %s", url, mustJSON(r.t, init), res)
 	return res
 }
 
@@ -375,36 +432,56 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 // wantReadable fails unless the script got a response with status want.
-func (tb *tab) wantReadable(r fetchResult, want int) {
-	tb.t.Helper()
-	if r.Outcome != "resolved" || r.Status != want {
-		tb.t.Errorf("script saw %s; want a readable response with status %d", r, want)
+func (r *browserRun) wantReadable(res fetchResult, want int) {
+	r.t.Helper()
+	if res.Outcome != "resolved" || res.Status != want {
+		r.t.Errorf("script saw %s; want a readable response with status %d", res, want)
 	}
 }
 
-// wantBlocked fails unless the fetch promise rejected and Chromium's console
-// blames CORS for url (so a refused connection cannot pass for a CORS block).
-func (tb *tab) wantBlocked(r fetchResult, url string) {
-	tb.t.Helper()
-	if r.Outcome != "rejected" {
-		tb.t.Errorf("script saw %s; want the fetch promise to reject (blocked by CORS)", r)
-		return
+// wantBlocked fails unless the fetch promise rejected and, in an engine
+// whose console the test reads, the console blames CORS for url (so that a
+// refused connection cannot pass for a CORS block). It returns that line.
+func (r *browserRun) wantBlocked(res fetchResult, url string) string {
+	r.t.Helper()
+	if res.Outcome != "rejected" {
+		r.t.Errorf("script saw %s; want the fetch promise to reject (blocked by CORS)", res)
+		return ""
+	}
+	return r.wantConsole(url)
+}
+
+// wantConsole waits up to 3 s for a console line that blames CORS for url
+// and contains every one of words (case does not matter), and returns it.
+// In an engine whose console is not captured it returns "".
+func (r *browserRun) wantConsole(url string, words ...string) string {
+	r.t.Helper()
+	if r.kind.blames == nil {
+		return ""
+	}
+	matches := func(line string) bool {
+		if !r.kind.blames(line, url) {
+			return false
+		}
+		for _, w := range words {
+			if !strings.Contains(strings.ToLower(line), strings.ToLower(w)) {
+				return false
+			}
+		}
+		return true
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		tb.mu.Lock()
-		for _, m := range tb.console {
-			if strings.Contains(m, "CORS policy") && strings.Contains(m, url) {
-				tb.mu.Unlock()
-				tb.t.Logf("console: %s", m)
-				return
+		lines := r.engine.console()
+		for _, line := range lines {
+			if matches(line) {
+				r.t.Logf("%s console: %s", r.kind.name, line)
+				return line
 			}
 		}
-		seen := append([]string(nil), tb.console...)
-		tb.mu.Unlock()
 		if time.Now().After(deadline) {
-			tb.t.Errorf("fetch of %s rejected, but the console has no CORS message for it; console: %q", url, seen)
-			return
+			r.t.Errorf("%s: no console line blames CORS for %s and names %q; console: %q", r.kind.name, url, words, lines)
+			return ""
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

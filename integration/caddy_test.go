@@ -7,7 +7,7 @@
 // Caddy per test binary, and every package that uses caddytest fights over
 // port 2999. On a shared machine:
 //
-//	flock /tmp/caddytest.lock go test ./integration/ -count=1
+//	cd integration && flock /tmp/caddytest.lock go test -count=1 .
 //
 // caddytest skips (silently) under -short or when it cannot start Caddy.
 // With CI=true in the environment such a skip is a failure instead: see

@@ -91,17 +91,24 @@ func TestCorsCheckAgainstCaddy(t *testing.T) {
 			request: corscheck.Request{URL: corsCheckAPI + "/items", Origin: appOrigin, Method: "PUT",
 				Headers: []corscheck.Header{{Name: "X-Foo", Value: "1"}}},
 			verdict:   corscheck.Blocked,
-			corsError: "PreflightMissingAllowOriginHeader",
-			console: "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present " +
-				"on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
-			fix: "the cors module refused the preflight",
+			corsError: "HeaderDisallowedByPreflightResponse",
+			console:   "Request header field x-foo is not allowed by Access-Control-Allow-Headers in preflight response.",
+			fix:       "the cors module refused the preflight (header \"x-foo\" is not allowed): add x-foo to `headers` in the `cors` directive",
 		},
 		{
 			name:      "patch is not PATCH, and neither is allowed",
 			request:   corscheck.Request{URL: corsCheckAPI + "/items", Origin: appOrigin, Method: "patch"},
 			verdict:   corscheck.Blocked,
+			corsError: "MethodDisallowedByPreflightResponse",
+			console:   "Method patch is not allowed by Access-Control-Allow-Methods in preflight response.",
+			fix:       "the cors module refused the preflight (method \"patch\" is not allowed): add patch to `methods` in the `cors` directive",
+		},
+		{
+			name:      "an origin the policy does not allow, on a preflight",
+			request:   corscheck.Request{URL: corsCheckAPI + "/items", Origin: "https://evil.example", Method: "PUT"},
+			verdict:   corscheck.Blocked,
 			corsError: "PreflightMissingAllowOriginHeader",
-			fix:       "patch",
+			fix:       "the cors module refused the preflight (origin \"https://evil.example\" is not allowed)",
 		},
 		{
 			name:      "an origin the policy does not allow",
@@ -200,14 +207,27 @@ func TestCorsCheckCommand(t *testing.T) {
 			t.Fatalf("exit %d, want 1\n%s", status, out)
 		}
 		for _, want := range []string{
-			"Verdict: BLOCKED at the preflight (PreflightMissingAllowOriginHeader)",
-			"Console: Access to fetch at '" + corsCheckAPI + "/items' from origin '" + appOrigin + "' has been blocked by CORS policy: " +
-				"Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present",
-			"Fix: the cors module refused the preflight",
+			"Verdict: BLOCKED at the preflight (HeaderDisallowedByPreflightResponse)",
+			"Console (Chromium): Access to fetch at '" + corsCheckAPI + "/items' from origin '" + appOrigin + "' has been blocked by CORS policy: " +
+				"Request header field x-foo is not allowed by Access-Control-Allow-Headers in preflight response.",
+			"Fix: the cors module refused the preflight (header \"x-foo\" is not allowed)",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
+		}
+	})
+
+	t.Run("--browser webkit: its preflight-cache cap", func(t *testing.T) {
+		status, out := run(t, "--origin", appOrigin, "--method", "DELETE", "--browser", "webkit", corsCheckAPI+"/items")
+		if status != 0 || !strings.Contains(out, "600 s: WebKit keeps it 600 s (cap 600 s); Chromium 600 s (cap 7200 s), Firefox 600 s (cap 86400 s)") {
+			t.Errorf("exit %d, want 0 and WebKit's cap first\n%s", status, out)
+		}
+	})
+
+	t.Run("--browser with an unknown engine: exit 2", func(t *testing.T) {
+		if status, out := run(t, "--origin", appOrigin, "--browser", "opera", corsCheckAPI+"/"); status != 2 || !strings.Contains(out, "use chromium, firefox, webkit") {
+			t.Errorf("exit %d, want 2 and the three engines\n%s", status, out)
 		}
 	})
 

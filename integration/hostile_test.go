@@ -19,16 +19,34 @@ const hostileAddr = "127.0.0.1:9401"
 const hostileDeadline = 5 * time.Second
 
 // hostileCase is one hand-written request: the field lines after Host,
-// and whether the policy may allow it after all (because Go's parser
-// trims the optional white space a value was padded with).
+// and what the module may answer when the request reaches it.
 type hostileCase struct {
 	name   string
 	method string
 	fields string // complete "Name: value\r\n" lines
-	// allowed: the module may answer with exactly the benign headers of
-	// an allowed request; otherwise no Access-Control-* header at all.
-	allowed bool
+	answer hostileAnswer
 }
+
+// hostileAnswer is what the module may answer a hostile request with. Go
+// or Caddy may refuse it first (400, 431): that answer carries no
+// Access-Control-* header whatever the case says.
+type hostileAnswer uint8
+
+const (
+	// refusedOutright: no Access-Control-* header at all, and no success.
+	refusedOutright hostileAnswer = iota
+	// mayBeAllowed: Go's parser trims the optional white space a value was
+	// padded with, so the module may answer with exactly the headers of an
+	// allowed preflight.
+	mayBeAllowed
+	// refusedMethodFromAllowedOrigin: 200 with Access-Control-Allow-Origin
+	// and -Allow-Credentials only, so the browser names the method (R8).
+	refusedMethodFromAllowedOrigin
+	// refusedHeadersFromAllowedOrigin: for the allowed method PUT, 200 with
+	// Access-Control-Allow-Origin, -Allow-Credentials and -Allow-Methods
+	// only: not one requested header listed, no Max-Age (R8, R53).
+	refusedHeadersFromAllowedOrigin
+)
 
 func hostileCases() []hostileCase {
 	preflight := func(origin, method, extra string) string {
@@ -43,41 +61,41 @@ func hostileCases() []hostileCase {
 	}
 	return []hostileCase{
 		{"1 MiB Access-Control-Request-Headers", "OPTIONS",
-			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: "+strings.Repeat("x-token,", 1<<17)+"\r\n"), false},
+			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: "+strings.Repeat("x-token,", 1<<17)+"\r\n"), refusedHeadersFromAllowedOrigin},
 		{"10,000 Access-Control-Request-Headers elements", "OPTIONS",
-			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: "+strings.TrimSuffix(strings.Repeat("x-token,", 10000), ",")+"\r\n"), false},
+			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: "+strings.TrimSuffix(strings.Repeat("x-token,", 10000), ",")+"\r\n"), refusedHeadersFromAllowedOrigin},
 		{"10,000 empty Access-Control-Request-Headers elements", "OPTIONS",
-			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: x-token"+strings.Repeat(",", 10000)+"\r\n"), false},
+			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: x-token"+strings.Repeat(",", 10000)+"\r\n"), refusedHeadersFromAllowedOrigin},
 		{"Access-Control-Request-Headers just over the module's 4096-byte cap", "OPTIONS",
-			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: x-token"+strings.Repeat(",x-token", 4096/8)+"\r\n"), false},
+			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: x-token"+strings.Repeat(",x-token", 4096/8)+"\r\n"), refusedHeadersFromAllowedOrigin},
 		{"17 Access-Control-Request-Headers field lines", "OPTIONS",
-			preflight(appOrigin, "PUT", strings.Repeat("Access-Control-Request-Headers: x-token\r\n", 17)), false},
+			preflight(appOrigin, "PUT", strings.Repeat("Access-Control-Request-Headers: x-token\r\n", 17)), refusedHeadersFromAllowedOrigin},
 		{"1,000 one-byte Access-Control-Request-Headers elements", "OPTIONS",
-			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: "+strings.TrimSuffix(strings.Repeat("a,", 1000), ",")+"\r\n"), false},
+			preflight(appOrigin, "PUT", "Access-Control-Request-Headers: "+strings.TrimSuffix(strings.Repeat("a,", 1000), ",")+"\r\n"), refusedHeadersFromAllowedOrigin},
 		{"1,000 Access-Control-Request-Headers field lines", "OPTIONS",
-			preflight(appOrigin, "PUT", manyACRH.String()), false},
+			preflight(appOrigin, "PUT", manyACRH.String()), refusedHeadersFromAllowedOrigin},
 		{"100 Origin field lines in a preflight", "OPTIONS",
-			manyOrigins.String() + "Access-Control-Request-Method: PUT\r\n", false},
-		{"100 Origin field lines in a GET", "GET", manyOrigins.String(), false},
-		{"Origin with control bytes", "GET", "Origin: " + appOrigin + "\x01\x1b[31m\r\n", false},
-		{"Origin with a NUL byte", "OPTIONS", preflight(appOrigin+"\x00.evil", "PUT", ""), false},
-		{"Origin with a bare CR", "GET", "Origin: " + appOrigin + "\revil: 1\r\n", false},
-		{"Origin with UTF-8 bytes", "GET", "Origin: https://app.exämple\r\n", false},
-		{"Origin with Latin-1 bytes", "OPTIONS", preflight("https://app.ex\xe4mple", "PUT", ""), false},
-		{"16 KiB Origin", "GET", "Origin: https://" + strings.Repeat("a", 16<<10) + ".example\r\n", false},
-		{"64 KiB Origin", "GET", "Origin: https://" + strings.Repeat("a", 64<<10) + ".example\r\n", false},
-		{"64 KiB Origin in a preflight", "OPTIONS", preflight("https://"+strings.Repeat("a.", 32<<10)+"example", "PUT", ""), false},
-		{"comma-separated Origin list", "GET", "Origin: " + appOrigin + ", " + evilOrigin + "\r\n", false},
-		{"comma-separated Origin list in a preflight", "OPTIONS", preflight(appOrigin+","+appOrigin, "PUT", ""), false},
-		{"Origin null", "OPTIONS", preflight("null", "PUT", ""), false},
-		{"Origin folded over two lines (obs-fold)", "GET", "Origin: " + appOrigin + "\r\n " + evilOrigin + "\r\n", false},
-		{"origin and Origin field lines", "GET", "origin: " + appOrigin + "\r\nOrigin: " + evilOrigin + "\r\n", false},
-		{"Access-Control-Request-Method comma list", "OPTIONS", preflight(appOrigin, "PUT, DELETE", ""), false},
-		{"Access-Control-Request-Method with inner space", "OPTIONS", preflight(appOrigin, "P UT", ""), false},
-		{"Access-Control-Request-Method padded with spaces", "OPTIONS", preflight(appOrigin, "   PUT   ", ""), true},
-		{"two Access-Control-Request-Method field lines", "OPTIONS", preflight(appOrigin, "PUT", "Access-Control-Request-Method: PUT\r\n"), false},
-		{"64 KiB Access-Control-Request-Method", "OPTIONS", preflight(appOrigin, strings.Repeat("X", 64<<10), ""), false},
-		{"Access-Control-Request-Private-Network with junk", "OPTIONS", preflight(appOrigin, "PUT", "Access-Control-Request-Private-Network: true\x7f\r\n"), false},
+			manyOrigins.String() + "Access-Control-Request-Method: PUT\r\n", refusedOutright},
+		{"100 Origin field lines in a GET", "GET", manyOrigins.String(), refusedOutright},
+		{"Origin with control bytes", "GET", "Origin: " + appOrigin + "\x01\x1b[31m\r\n", refusedOutright},
+		{"Origin with a NUL byte", "OPTIONS", preflight(appOrigin+"\x00.evil", "PUT", ""), refusedOutright},
+		{"Origin with a bare CR", "GET", "Origin: " + appOrigin + "\revil: 1\r\n", refusedOutright},
+		{"Origin with UTF-8 bytes", "GET", "Origin: https://app.exämple\r\n", refusedOutright},
+		{"Origin with Latin-1 bytes", "OPTIONS", preflight("https://app.ex\xe4mple", "PUT", ""), refusedOutright},
+		{"16 KiB Origin", "GET", "Origin: https://" + strings.Repeat("a", 16<<10) + ".example\r\n", refusedOutright},
+		{"64 KiB Origin", "GET", "Origin: https://" + strings.Repeat("a", 64<<10) + ".example\r\n", refusedOutright},
+		{"64 KiB Origin in a preflight", "OPTIONS", preflight("https://"+strings.Repeat("a.", 32<<10)+"example", "PUT", ""), refusedOutright},
+		{"comma-separated Origin list", "GET", "Origin: " + appOrigin + ", " + evilOrigin + "\r\n", refusedOutright},
+		{"comma-separated Origin list in a preflight", "OPTIONS", preflight(appOrigin+","+appOrigin, "PUT", ""), refusedOutright},
+		{"Origin null", "OPTIONS", preflight("null", "PUT", ""), refusedOutright},
+		{"Origin folded over two lines (obs-fold)", "GET", "Origin: " + appOrigin + "\r\n " + evilOrigin + "\r\n", refusedOutright},
+		{"origin and Origin field lines", "GET", "origin: " + appOrigin + "\r\nOrigin: " + evilOrigin + "\r\n", refusedOutright},
+		{"Access-Control-Request-Method comma list", "OPTIONS", preflight(appOrigin, "PUT, DELETE", ""), refusedMethodFromAllowedOrigin},
+		{"Access-Control-Request-Method with inner space", "OPTIONS", preflight(appOrigin, "P UT", ""), refusedMethodFromAllowedOrigin},
+		{"Access-Control-Request-Method padded with spaces", "OPTIONS", preflight(appOrigin, "   PUT   ", ""), mayBeAllowed},
+		{"two Access-Control-Request-Method field lines", "OPTIONS", preflight(appOrigin, "PUT", "Access-Control-Request-Method: PUT\r\n"), refusedMethodFromAllowedOrigin},
+		{"64 KiB Access-Control-Request-Method", "OPTIONS", preflight(appOrigin, strings.Repeat("X", 64<<10), ""), refusedMethodFromAllowedOrigin},
+		{"Access-Control-Request-Private-Network with junk", "OPTIONS", preflight(appOrigin, "PUT", "Access-Control-Request-Private-Network: true\x7f\r\n"), refusedOutright},
 	}
 }
 
@@ -121,12 +139,26 @@ http://%s {
 				return
 			}
 			t.Logf("%d %s after %v", resp.StatusCode, http.StatusText(resp.StatusCode), elapsed.Round(time.Millisecond))
-			if tc.allowed && resp.StatusCode == http.StatusNoContent {
+			switch {
+			case tc.answer == mayBeAllowed && resp.StatusCode == http.StatusNoContent:
 				assertExactCORS(t, resp.Header, map[string]string{
 					"Access-Control-Allow-Origin":      appOrigin,
 					"Access-Control-Allow-Credentials": "true",
 					"Access-Control-Allow-Methods":     "PUT",
 					"Access-Control-Max-Age":           "600",
+				})
+				return
+			case tc.answer == refusedMethodFromAllowedOrigin && resp.StatusCode == http.StatusOK:
+				assertExactCORS(t, resp.Header, map[string]string{
+					"Access-Control-Allow-Origin":      appOrigin,
+					"Access-Control-Allow-Credentials": "true",
+				})
+				return
+			case tc.answer == refusedHeadersFromAllowedOrigin && resp.StatusCode == http.StatusOK:
+				assertExactCORS(t, resp.Header, map[string]string{
+					"Access-Control-Allow-Origin":      appOrigin,
+					"Access-Control-Allow-Credentials": "true",
+					"Access-Control-Allow-Methods":     "PUT",
 				})
 				return
 			}

@@ -77,10 +77,10 @@ func checkAccess(h http.Header, origin string, credentials, preflight bool) ([]C
 			checks = append(checks, Check{allowOrigin, Fail, multipleValuesReason(h.Values(allowOrigin), value)})
 		case value == "null" || looksLikeURL(value):
 			failure = fail(AllowOriginMismatch, value)
-			checks = append(checks, Check{allowOrigin, Fail, "\"" + value + "\" " + mismatchReason(value, origin)})
+			checks = append(checks, Check{allowOrigin, Fail, "\"" + printable(value) + "\" " + mismatchReason(value, origin)})
 		default:
 			failure = fail(InvalidAllowOriginValue, value)
-			checks = append(checks, Check{allowOrigin, Fail, "\"" + value + "\" is neither `*` nor an origin"})
+			checks = append(checks, Check{allowOrigin, Fail, "\"" + printable(value) + "\" is neither `*` nor an origin"})
 		}
 	default:
 		checks = append(checks, Check{allowOrigin, Pass, "equals the origin byte for byte"})
@@ -90,7 +90,7 @@ func checkAccess(h http.Header, origin string, credentials, preflight bool) ([]C
 		// Fetch: exactly `true`, case-sensitive; `True` or `1` count as absent.
 		if v, _ := fieldValue(h, allowCredentials); v != "true" {
 			failure = fail(InvalidAllowCredentials, v)
-			checks = append(checks, Check{allowCredentials, Fail, "is \"" + v + "\"; a request with credentials needs exactly \"true\""})
+			checks = append(checks, Check{allowCredentials, Fail, "is \"" + printable(v) + "\"; a request with credentials needs exactly \"true\""})
 		} else {
 			checks = append(checks, Check{allowCredentials, Pass, "true, as a request with credentials needs"})
 		}
@@ -100,10 +100,10 @@ func checkAccess(h http.Header, origin string, credentials, preflight bool) ([]C
 
 func multipleValuesReason(lines []string, combined string) string {
 	if len(lines) > 1 {
-		return strconv.Itoa(len(lines)) + " field lines, read together as \"" + combined +
+		return strconv.Itoa(len(lines)) + " field lines, read together as \"" + printable(combined) +
 			"\": only one value is allowed (two layers each add the header)"
 	}
-	return "\"" + combined + "\" is a list: only one origin is allowed, the one that made the request"
+	return "\"" + printable(combined) + "\" is a list: only one origin is allowed, the one that made the request"
 }
 
 // looksLikeURL approximates Chromium's GURL validity, which decides
@@ -134,7 +134,6 @@ type PreflightOutcome struct {
 	Checks []Check
 	// Failure is the first failed check in Chromium's order, or nil.
 	Failure *Failure
-	MaxAge  *MaxAge
 }
 
 // isRedirect matches what the network stack follows as a redirect.
@@ -157,12 +156,13 @@ func checkPreflight(status int, h http.Header, origin, method string, requestHea
 	record := func(c Check, f *Failure) {
 		out.Checks = append(out.Checks, c)
 		if f != nil && out.Failure == nil {
+			f.Preflight = true // a refused method or header too: the cors module's body says why
 			out.Failure = f
 		}
 	}
 
 	if isRedirect(status, h) {
-		record(Check{"status", Fail, strconv.Itoa(status) + " redirect to " + h.Get("Location") +
+		record(Check{"status", Fail, strconv.Itoa(status) + " redirect to " + printable(h.Get("Location")) +
 			": browsers never follow a redirect of a preflight"}, &Failure{Kind: PreflightDisallowedRedirect, Preflight: true})
 		return out
 	}
@@ -187,12 +187,12 @@ func checkPreflight(status int, h http.Header, origin, method string, requestHea
 	methodsValue, _ := fieldValue(h, allowMethods)
 	methods, methodsOK := parseAllowList(methodsValue, false)
 	if !methodsOK {
-		record(Check{allowMethods, Fail, "\"" + methodsValue + "\" holds a value that is not a token"}, &Failure{Kind: InvalidAllowMethods})
+		record(Check{allowMethods, Fail, "\"" + printable(methodsValue) + "\" holds a value that is not a token"}, &Failure{Kind: InvalidAllowMethods})
 	}
 	headersValue, _ := fieldValue(h, allowHeaders)
 	headers, headersOK := parseAllowList(headersValue, true)
 	if !headersOK {
-		record(Check{allowHeaders, Fail, "\"" + headersValue + "\" holds a value that is not a token"}, &Failure{Kind: InvalidAllowHeaders})
+		record(Check{allowHeaders, Fail, "\"" + printable(headersValue) + "\" holds a value that is not a token"}, &Failure{Kind: InvalidAllowHeaders})
 	}
 
 	if methodsOK {
@@ -203,10 +203,6 @@ func checkPreflight(status int, h http.Header, origin, method string, requestHea
 			record(c.check, c.failure)
 		}
 	}
-
-	value, present := fieldValue(h, maxAgeHeader)
-	out.MaxAge = parseMaxAge(value, present)
-	out.Checks = append(out.Checks, Check{maxAgeHeader, Info, out.MaxAge.Note})
 	return out
 }
 
@@ -244,7 +240,7 @@ func checkMethod(method string, allowed []string, raw string, credentials bool) 
 		return Check{allowMethods, Pass, "`*` allows any method for a request without credentials"}, nil
 	}
 	failure := &Failure{Kind: MethodDisallowedByPreflight, Hint: method}
-	detail := "\"" + raw + "\" does not list " + method
+	detail := "\"" + printable(raw) + "\" does not list " + method
 	switch {
 	case raw == "":
 		detail = "absent, so only GET, HEAD and POST are allowed"
@@ -277,7 +273,7 @@ func checkHeaders(names, allowed []string, raw string, credentials bool) []heade
 		case wildcard && name != "authorization":
 			out = append(out, headerCheck{Check{allowHeaders, Pass, "`*` covers " + name + " for a request without credentials"}, nil})
 		default:
-			detail := "\"" + raw + "\" does not list " + name
+			detail := "\"" + printable(raw) + "\" does not list " + name
 			switch {
 			case raw == "":
 				detail = "absent, so no CORS-unsafe header is allowed; " + name + " is needed"

@@ -113,6 +113,10 @@ func TestCheckPreflight(t *testing.T) {
 				t.Errorf("passed, want %s", tt.want)
 			case f != nil && (f.Kind != tt.want || f.Hint != tt.hint):
 				t.Errorf("failed with %s %q, want %s %q", f.Kind, f.Hint, tt.want, tt.hint)
+			case f != nil && !f.Preflight:
+				// The fix quotes the preflight's body (where the cors module
+				// says what it refused) only for a failure of the preflight.
+				t.Errorf("failure %s not marked as found in the preflight", f.Kind)
 			}
 		})
 	}

@@ -3,9 +3,11 @@
 // step by step: what fetch() itself refuses (request.go), whether a
 // preflight is needed (safelist.go), the checks a browser applies to the
 // preflight's and the actual response (check.go, maxage.go), what a script
-// may read (expose.go), the two requests (run.go), Chromium's console
-// message for a failure (console.go), the likely fix (fix.go) and the
-// printed report (report.go).
+// may read (expose.go), the two requests and the limits on what is read of
+// their responses (run.go), the console message of the engine named with
+// --browser (browser.go, console.go), the likely fix (fix.go) and the
+// printed report (report.go), into which every byte a server sent goes
+// through printable (printable.go).
 //
 // The rules are the Fetch standard's, in the order and with the details of
 // Chromium's network service (services/network/cors, Blink's

@@ -42,7 +42,7 @@ func readableResponseHeaders(h http.Header, credentials bool) ([]string, []Check
 	case credentials && slices.Contains(exposed, "*"):
 		checks = append(checks, Check{exposeHeaders, Info, "with credentials `*` is a literal header name and exposes nothing"})
 	default:
-		checks = append(checks, Check{exposeHeaders, Info, "exposes " + strings.Join(exposed, ", ")})
+		checks = append(checks, Check{exposeHeaders, Info, "exposes " + printable(strings.Join(exposed, ", "))})
 	}
 	var absent []string
 	for _, name := range exposed {
@@ -51,7 +51,7 @@ func readableResponseHeaders(h http.Header, credentials bool) ([]string, []Check
 		}
 	}
 	if len(absent) > 0 {
-		checks = append(checks, Check{exposeHeaders, Info, "exposed but not in this response: " + strings.Join(absent, ", ")})
+		checks = append(checks, Check{exposeHeaders, Info, "exposed but not in this response: " + printable(strings.Join(absent, ", "))})
 	}
 	return readable, checks
 }

@@ -17,22 +17,36 @@ func suggestFix(f Failure, origin, method string, e *Exchange, d PreflightDecisi
 	var body string
 	h := http.Header{}
 	if e != nil {
-		status, body = e.Status, e.BodyExcerpt
-		for _, l := range e.ResponseHeaders {
-			h.Add(l.Name, l.Value)
+		status, body = e.Status, e.bodyLine
+		if e.header != nil {
+			h = e.header
 		}
 	}
+	fix := fixFor(f, origin, method, status, h, d)
 
+	// The cors module says in the body of a refused preflight what it
+	// refused: with 403 and no CORS header when the origin is refused (an
+	// older version of the module answered every refusal so), with 200 and
+	// only the allowed part of the request when a method or header is.
 	if f.Preflight && strings.HasPrefix(body, corsModuleRejection) {
 		why := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(body, corsModuleRejection), ":"))
-		return "the cors module refused the preflight (" + why + "): add what it names to the `cors` directive (origins, methods or headers)"
+		refused := "the cors module refused the preflight (" + printable(why) + "): "
+		if f.Kind == MethodDisallowedByPreflight || f.Kind == HeaderDisallowedByPreflight {
+			return refused + fix
+		}
+		return refused + "add what it names to the `cors` directive (origins, methods or headers)"
 	}
+	return fix
+}
 
+// fixFor is the fix for the kind of failure, whatever server answered.
+func fixFor(f Failure, origin, method string, status int, h http.Header, d PreflightDecision) string {
+	hint := printable(f.Hint)
 	switch f.Kind {
 	case PreflightDisallowedRedirect:
 		return fmt.Sprintf("the preflight was redirected (%d to %s): fetch the final URL directly (scheme, host, trailing slash), "+
 			"or let `cors` answer OPTIONS before `redir` and HTTPS redirects (the cors directive is ordered before redir by default)",
-			status, h.Get("Location"))
+			status, printable(h.Get("Location")))
 
 	case MissingAllowOriginHeader, PreflightInvalidStatus:
 		if origin == "null" {
@@ -68,7 +82,7 @@ func suggestFix(f Failure, origin, method string, e *Exchange, d PreflightDecisi
 		if f.Hint == "null" {
 			return "the server answers `null`: it must echo " + origin + "; configure the origin in `cors` instead"
 		}
-		return "the server allows " + f.Hint + ", not " + origin + ": configure the origin exactly as the browser sends it " +
+		return "the server allows " + hint + ", not " + origin + ": configure the origin exactly as the browser sends it " +
 			"(the cors directive refuses trailing slashes, paths and upper case at load, and echoes the request's own Origin)"
 
 	case InvalidAllowCredentials:
@@ -83,10 +97,10 @@ func suggestFix(f Failure, origin, method string, e *Exchange, d PreflightDecisi
 		for _, m := range list {
 			if strings.EqualFold(m, f.Hint) && m != f.Hint {
 				return "methods are case-sensitive and a browser upper-cases only DELETE GET HEAD OPTIONS POST PUT: send " +
-					strings.ToUpper(f.Hint) + " from the script, or add `" + f.Hint + "` to `methods` in the `cors` directive"
+					strings.ToUpper(hint) + " from the script, or add `" + hint + "` to `methods` in the `cors` directive"
 			}
 		}
-		return "add " + f.Hint + " to `methods` in the `cors` directive"
+		return "add " + hint + " to `methods` in the `cors` directive"
 
 	case HeaderDisallowedByPreflight:
 		allowed, _ := fieldValue(h, allowHeaders)
@@ -101,7 +115,7 @@ func suggestFix(f Failure, origin, method string, e *Exchange, d PreflightDecisi
 				}
 			}
 		}
-		return "add " + f.Hint + " to `headers` in the `cors` directive"
+		return "add " + hint + " to `headers` in the `cors` directive"
 	}
 	return ""
 }

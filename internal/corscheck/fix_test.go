@@ -1,18 +1,12 @@
 package corscheck
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
 
 func TestSuggestFixNamesTheLikelyCause(t *testing.T) {
-	exchange := func(status int, pairs ...string) *Exchange {
-		e := &Exchange{Status: status}
-		for i := 0; i+1 < len(pairs); i += 2 {
-			e.ResponseHeaders = append(e.ResponseHeaders, Header{pairs[i], pairs[i+1]})
-		}
-		return e
-	}
 	tests := []struct {
 		name     string
 		failure  Failure
@@ -25,7 +19,7 @@ func TestSuggestFixNamesTheLikelyCause(t *testing.T) {
 		{"404 on OPTIONS", Failure{Kind: MissingAllowOriginHeader, Preflight: true}, appOrigin, exchange(404), "nothing answered OPTIONS (404)"},
 		{"405 on OPTIONS", Failure{Kind: MissingAllowOriginHeader, Preflight: true}, appOrigin, exchange(405), "nothing answered OPTIONS (405)"},
 		{"the cors module's own refusal", Failure{Kind: MissingAllowOriginHeader, Preflight: true}, appOrigin,
-			&Exchange{Status: 403, BodyExcerpt: `CORS preflight rejected: header "x-foo" is not allowed`}, `header "x-foo" is not allowed`},
+			&Exchange{Status: 403, bodyLine: `CORS preflight rejected: header "x-foo" is not allowed`}, `header "x-foo" is not allowed`},
 		{"a trailing slash in the configured origin", Failure{Kind: AllowOriginMismatch, Hint: appOrigin + "/"}, appOrigin, exchange(200),
 			"refuses trailing slashes"},
 		{"the null origin", Failure{Kind: MissingAllowOriginHeader}, "null", exchange(200), "opaque origin"},
@@ -45,4 +39,14 @@ func TestSuggestFixNamesTheLikelyCause(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exchange is a response as received, with its field lines given as name,
+// value pairs.
+func exchange(status int, pairs ...string) *Exchange {
+	e := &Exchange{Status: status, header: http.Header{}}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		e.header.Add(pairs[i], pairs[i+1])
+	}
+	return e
 }

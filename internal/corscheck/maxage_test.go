@@ -13,7 +13,7 @@ func TestParseMaxAge(t *testing.T) {
 		note     string
 	}{
 		{"", false, 5, "absent"},
-		{"600", true, 600, "Safari 600 s"},
+		{"600", true, 600, "WebKit 600 s"},
 		{"86400", true, 7200, "Chromium keeps it 7200 s"},
 		{"0", true, 0, "Chromium keeps it 0 s"},
 		{"-1", true, 0, "negative"},
@@ -21,9 +21,9 @@ func TestParseMaxAge(t *testing.T) {
 		{"600, 600", true, 5, "not a number"}, // two field lines
 	}
 	for _, tt := range tests {
-		m := parseMaxAge(tt.value, tt.present)
-		if m.ChromiumSeconds != tt.chromium || !strings.Contains(m.Note, tt.note) {
-			t.Errorf("parseMaxAge(%q) = %d s %q, want %d s and %q", tt.value, m.ChromiumSeconds, m.Note, tt.chromium, tt.note)
+		m := maxAgeFor(Chromium, tt.value, tt.present)
+		if m.Seconds != tt.chromium || !strings.Contains(m.Note, tt.note) {
+			t.Errorf("parseMaxAge(%q) = %d s %q, want %d s and %q", tt.value, m.Seconds, m.Note, tt.chromium, tt.note)
 		}
 	}
 }

@@ -26,21 +26,28 @@ const (
 
 // Report is the whole check, step by step, as printed.
 type Report struct {
-	URL         string   `json:"url"`
-	Origin      string   `json:"origin"`
-	Method      string   `json:"method"`
-	Credentials bool     `json:"credentials"`
-	Notes       []string `json:"notes,omitempty"`
-	Steps       []Step   `json:"steps"`
-	Verdict     string   `json:"verdict"`
+	URL         string `json:"url"`
+	Origin      string `json:"origin"`
+	Method      string `json:"method"`
+	Credentials bool   `json:"credentials"`
+	// Browser is the engine whose console and preflight cache the report follows.
+	Browser Browser  `json:"browser"`
+	Notes   []string `json:"notes,omitempty"`
+	Steps   []Step   `json:"steps"`
+	Verdict string   `json:"verdict"`
 	// BlockedAt names the step that failed: "preflight" or "actual request".
 	BlockedAt string `json:"blocked_at,omitempty"`
 	// CorsError is Chromium's name for the failure, as DevTools shows it.
-	CorsError      string `json:"cors_error,omitempty"`
+	CorsError string `json:"cors_error,omitempty"`
+	// ConsoleMessage is what Browser prints in the console for the
+	// failure; empty when cors-check does not know that engine's text.
 	ConsoleMessage string `json:"console_message,omitempty"`
 	Fix            string `json:"fix,omitempty"`
 	// ReadableHeaders are the response headers a script can read, lower-cased.
 	ReadableHeaders []string `json:"readable_headers"`
+	// ReadableHeadersNotListed counts the readable names beyond the most
+	// the report lists.
+	ReadableHeadersNotListed int `json:"readable_headers_not_listed,omitempty"`
 }
 
 // Step is one of: the preflight decision, the preflight, the actual request.
@@ -63,9 +70,26 @@ type Exchange struct {
 	RequestHeaders  []Header `json:"request_headers"`
 	Status          int      `json:"status,omitempty"`
 	ResponseHeaders []Header `json:"response_headers,omitempty"`
-	// BodyExcerpt is the start of a failed preflight's body: the cors
+	// ResponseHeadersNotListed counts the field lines beyond the most
+	// the report lists.
+	ResponseHeadersNotListed int `json:"response_headers_not_listed,omitempty"`
+	// BodyExcerpt is the first line of a failed preflight's body: the cors
 	// module says there why it refused.
 	BodyExcerpt string `json:"body_excerpt,omitempty"`
+
+	// header and bodyLine are the response as received, for the fix.
+	header   http.Header
+	bodyLine string
+	// bodyLineCut: the first line goes on past maxBodyBytes.
+	bodyLineCut bool
+}
+
+func (e *Exchange) bodyExcerpt() string {
+	excerpt := printable(e.bodyLine)
+	if e.bodyLineCut {
+		excerpt += fmt.Sprintf(" [cors-check reads no more than %d KiB of a body]", maxBodyBytes>>10)
+	}
+	return excerpt
 }
 
 // ExitCode is the exit status of `caddy cors-check` for the verdict.
@@ -94,7 +118,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Credentials {
 		credentials = "include"
 	}
-	fmt.Fprintf(&b, "CORS check: %s %s\n  from origin %s, credentials mode '%s'\n", r.Method, r.URL, r.Origin, credentials)
+	fmt.Fprintf(&b, "CORS check: %s %s\n  from origin %s, credentials mode '%s', browser %s\n", r.Method, r.URL, r.Origin, credentials, r.Browser.Name())
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "  note: %s\n", n)
 	}
@@ -124,8 +148,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString(" (the check could not finish)")
 	}
 	b.WriteString("\n")
-	if r.ConsoleMessage != "" {
-		fmt.Fprintf(&b, "Console: %s\n", r.ConsoleMessage)
+	switch {
+	case r.ConsoleMessage != "":
+		fmt.Fprintf(&b, "Console (%s): %s\n", r.Browser.Name(), strings.ReplaceAll(r.ConsoleMessage, "\n", "\n  "))
+	case r.Verdict == Blocked:
+		fmt.Fprintf(&b, "Console (%s): cors-check does not know the text %s prints for this failure\n", r.Browser.Name(), r.Browser.Name())
 	}
 	if r.Fix != "" {
 		fmt.Fprintf(&b, "Fix: %s\n", r.Fix)
@@ -134,7 +161,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(r.ReadableHeaders) == 0 {
 			b.WriteString("Readable by script: no response header\n")
 		} else {
-			fmt.Fprintf(&b, "Readable by script: %s\n", strings.Join(r.ReadableHeaders, ", "))
+			fmt.Fprintf(&b, "Readable by script: %s", strings.Join(r.ReadableHeaders, ", "))
+			if r.ReadableHeadersNotListed > 0 {
+				fmt.Fprintf(&b, " (and %d more, not listed: cors-check lists at most %d)", r.ReadableHeadersNotListed, maxListedFieldLines)
+			}
+			b.WriteString("\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -159,6 +190,9 @@ func writeExchange(b *strings.Builder, e *Exchange) {
 	fmt.Fprintf(b, "   < %d %s\n", e.Status, http.StatusText(e.Status))
 	for _, h := range e.ResponseHeaders {
 		fmt.Fprintf(b, "   < %s: %s\n", h.Name, h.Value)
+	}
+	if e.ResponseHeadersNotListed > 0 {
+		fmt.Fprintf(b, "   < (%d more field lines not listed: cors-check lists at most %d)\n", e.ResponseHeadersNotListed, maxListedFieldLines)
 	}
 	if e.BodyExcerpt != "" {
 		fmt.Fprintf(b, "   < (body) %s\n", e.BodyExcerpt)

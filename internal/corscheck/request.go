@@ -26,6 +26,9 @@ type Request struct {
 	Credentials bool
 	// BodyType is the Content-Type of the body the script sends, if any.
 	BodyType string
+	// Browser is the engine whose console message and preflight cache the
+	// report follows; "" is Chromium.
+	Browser Browser
 }
 
 // Header is one request or response field line.
@@ -48,6 +51,7 @@ type preparedRequest struct {
 	// repeated names combined with ", ".
 	headers     []Header
 	credentials bool
+	browser     Browser
 	// dropped explains each header a script cannot set.
 	dropped []string
 	// sameOrigin: no CORS at all.
@@ -58,6 +62,11 @@ type preparedRequest struct {
 // would refuse to make is a usage error rather than a verdict.
 func (r Request) prepare() (preparedRequest, error) {
 	p := preparedRequest{credentials: r.Credentials}
+	browser, err := ParseBrowser(string(r.Browser))
+	if err != nil {
+		return p, err
+	}
+	p.browser = browser
 
 	u, err := url.Parse(r.URL)
 	if err != nil {

@@ -1,10 +1,13 @@
 package corscheck
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -16,31 +19,55 @@ const DefaultTimeout = 10 * time.Second
 // userAgent identifies the check in the server's logs.
 const userAgent = "caddy-cors-check"
 
-// NewClient returns the client the command uses: a timeout, no cookie
-// jar, and redirects never followed (a browser never follows one for a
-// preflight, and the check must see the redirect itself).
+// What the check reads of a response, which may come from a hostile
+// server: Go's own limit on response headers is 10 MiB, and a check that
+// reads all of them takes hundreds of MiB to print them.
+const (
+	// maxResponseHeaderBytes bounds the status line and header fields
+	// together; it is Chromium's own limit (kMaxHeaderBufSize in
+	// net/http/http_stream_parser.cc), so no response a browser can read is
+	// refused.
+	maxResponseHeaderBytes = 256 << 10
+	// maxBodyBytes bounds the body read: only its first line is shown.
+	maxBodyBytes = 64 << 10
+	// maxListedFieldLines bounds the response header lines listed, and the
+	// readable header names.
+	maxListedFieldLines = 100
+)
+
+// NewClient returns the client the command uses: a time limit for each
+// request, and response headers read up to maxResponseHeaderBytes. Run
+// uses only its Transport and Timeout.
 func NewClient(timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, CheckRedirect: doNotFollow}
+	return &http.Client{Timeout: timeout, Transport: boundedTransport()}
 }
 
-func doNotFollow(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+func boundedTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxResponseHeaderBytes = maxResponseHeaderBytes
+	return t
+}
 
 // Run makes the check: the preflight decision, the preflight when one is
 // needed, and the actual request, each checked as Chromium does. An error
-// means no verdict (a usage error, or the server could not be reached); the
-// report is then nil or holds the steps made so far.
+// means no verdict (a usage error, the server could not be reached, or its
+// response headers are larger than the check reads); the report is then
+// nil or holds the steps made so far.
 func Run(ctx context.Context, client *http.Client, r Request) (*Report, error) {
 	p, err := r.prepare()
 	if err != nil {
 		return nil, err
 	}
-	// Whatever client is given, the check must see redirects and send no
-	// cookies: Fetch, a preflight never carries credentials.
+	// Whatever client is given, each request is one round trip: the check
+	// must see a redirect itself (a browser never follows one for a
+	// preflight), even one whose Location Go cannot parse, and no cookie
+	// jar is used (Fetch: a preflight never carries credentials).
 	c := *client
-	c.CheckRedirect = doNotFollow
-	c.Jar = nil
+	if c.Transport == nil {
+		c.Transport = boundedTransport()
+	}
 
-	rep := &Report{URL: p.url.String(), Origin: p.origin, Method: p.method, Credentials: p.credentials, Notes: p.dropped}
+	rep := &Report{URL: p.url.String(), Origin: p.origin, Method: p.method, Credentials: p.credentials, Browser: p.browser, Notes: p.dropped}
 	if p.credentials {
 		rep.Notes = append(rep.Notes, "credentials mode 'include': the rules for credentials apply; this tool has no cookie jar, "+
 			"so no cookie is sent (a preflight never carries any anyway); pass an Authorization header with --header if the API needs one")
@@ -98,7 +125,13 @@ func Run(ctx context.Context, client *http.Client, r Request) (*Report, error) {
 		return rep, nil
 	}
 	rep.Verdict = Allowed
-	rep.ReadableHeaders = readable
+	if len(readable) > maxListedFieldLines {
+		readable, rep.ReadableHeadersNotListed = readable[:maxListedFieldLines], len(readable)-maxListedFieldLines
+	}
+	rep.ReadableHeaders = make([]string, len(readable))
+	for i, name := range readable {
+		rep.ReadableHeaders[i] = printable(name)
+	}
 	return rep, nil
 }
 
@@ -106,7 +139,7 @@ func (r *Report) block(at string, f *Failure, e *Exchange, d PreflightDecision) 
 	r.Verdict = Blocked
 	r.BlockedAt = at
 	r.CorsError = f.Name()
-	r.ConsoleMessage = f.ConsoleMessage(r.URL, r.Origin)
+	r.ConsoleMessage = f.ConsoleMessage(r.Browser, r.URL, r.Origin, e)
 	r.Fix = suggestFix(*f, r.Origin, r.Method, e, d)
 	r.ReadableHeaders = []string{}
 }
@@ -147,23 +180,29 @@ func sendPreflight(ctx context.Context, c *http.Client, p preparedRequest, d Pre
 	headers = append(headers, Header{"Accept", "*/*"}, Header{"Sec-Fetch-Mode", "cors"}, Header{"User-Agent", userAgent})
 
 	step := Step{Name: "preflight", Exchange: &Exchange{Method: http.MethodOptions, URL: p.url.String(), RequestHeaders: headers}}
-	resp, body, err := send(ctx, c, http.MethodOptions, p, headers)
+	resp, err := send(ctx, c, http.MethodOptions, p, headers, step.Exchange)
 	if err != nil {
 		step.Outcome = "failed"
 		step.Summary = "no response: " + err.Error()
-		return step, nil, fmt.Errorf("preflight: %w", err)
+		return step, nil, errors.New("preflight: " + err.Error())
 	}
-	step.Exchange.Status = resp.StatusCode
-	step.Exchange.ResponseHeaders = headerLines(resp.Header)
 
 	out := checkPreflight(resp.StatusCode, resp.Header, p.origin, p.method, unsafeNamesInRequestOrder(d), p.credentials)
 	step.Checks = out.Checks
 	if out.Failure != nil {
+		if f := out.Failure; f.Kind == HeaderDisallowedByPreflight {
+			if i := slices.IndexFunc(p.headers, func(h Header) bool { return strings.EqualFold(h.Name, f.Hint) }); i >= 0 {
+				f.HeaderAsSet = p.headers[i].Name
+			}
+		}
+		step.Checks = append(step.Checks, Check{maxAgeHeader, Info, "not applied: browsers keep only a preflight that passes"})
 		step.Outcome = "failed"
 		step.Summary = "the browser fails the preflight and never sends the request"
-		step.Exchange.BodyExcerpt = body
+		step.Exchange.BodyExcerpt = step.Exchange.bodyExcerpt()
 		return step, out.Failure, nil
 	}
+	value, present := fieldValue(resp.Header, maxAgeHeader)
+	step.Checks = append(step.Checks, Check{maxAgeHeader, Info, maxAgeFor(p.browser, value, present).Note})
 	step.Outcome = "passed"
 	step.Summary = "the browser sends the actual request"
 	return step, nil, nil
@@ -177,14 +216,12 @@ func sendActual(ctx context.Context, c *http.Client, p preparedRequest, prefligh
 	headers = append(headers, Header{"Origin", p.origin}, Header{"Sec-Fetch-Mode", "cors"}, Header{"User-Agent", userAgent})
 
 	step := Step{Name: "actual request", Exchange: &Exchange{Method: p.method, URL: p.url.String(), RequestHeaders: redactAll(headers)}}
-	resp, _, err := send(ctx, c, p.method, p, headers)
+	resp, err := send(ctx, c, p.method, p, headers, step.Exchange)
 	if err != nil {
 		step.Outcome = "failed"
 		step.Summary = "no response: " + err.Error()
-		return step, nil, nil, fmt.Errorf("actual request: %w", err)
+		return step, nil, nil, errors.New("actual request: " + err.Error())
 	}
-	step.Exchange.Status = resp.StatusCode
-	step.Exchange.ResponseHeaders = headerLines(resp.Header)
 
 	// Fetch: the actual response gets its own CORS check, whatever the
 	// preflight said; any status is fine if the check passes.
@@ -198,7 +235,7 @@ func sendActual(ctx context.Context, c *http.Client, p preparedRequest, prefligh
 	step.Outcome = "passed"
 	step.Summary = fmt.Sprintf("the script can read the response (status %d)", resp.StatusCode)
 	if isRedirect(resp.StatusCode, resp.Header) {
-		step.Notes = append(step.Notes, "the browser follows this redirect to "+resp.Header.Get("Location")+
+		step.Notes = append(step.Notes, "the browser follows this redirect to "+printable(resp.Header.Get("Location"))+
 			" and checks that response too (after a cross-origin redirect the Origin becomes null); run cors-check on that URL")
 	}
 	if !preflightSent && p.method != "GET" && p.method != "HEAD" {
@@ -209,37 +246,56 @@ func sendActual(ctx context.Context, c *http.Client, p preparedRequest, prefligh
 	return step, nil, readable, nil
 }
 
-// send makes one request and returns the response, with its body read
-// (and an excerpt of it) and closed.
-func send(ctx context.Context, c *http.Client, method string, p preparedRequest, headers []Header) (*http.Response, string, error) {
+// send makes one request and records the response in e: its status, its
+// header fields and the first line of its body, read up to the limits
+// above. Its error names the cause in printable text.
+func send(ctx context.Context, c *http.Client, method string, p preparedRequest, headers []Header, e *Exchange) (*http.Response, error) {
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, method, p.url.String(), nil)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	for _, h := range headers {
 		req.Header.Add(h.Name, h.Value)
 	}
-	resp, err := c.Do(req)
+	resp, err := c.Transport.RoundTrip(req)
+	if errors.Is(err, context.DeadlineExceeded) && c.Timeout > 0 {
+		return nil, fmt.Errorf("no response within %s (--timeout)", c.Timeout)
+	}
 	if err != nil {
-		return nil, "", err
+		return nil, describeError(err)
 	}
 	defer resp.Body.Close()
-	start, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // lets the connection be reused
-	return resp, bodyExcerpt(start), nil
+	e.Status = resp.StatusCode
+	e.header = resp.Header
+	e.ResponseHeaders, e.ResponseHeadersNotListed = headerLines(resp.Header)
+	// Whatever is left unread is dropped with the connection.
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	line, _, found := bytes.Cut(body, []byte("\n"))
+	e.bodyLine = strings.TrimSpace(string(line))
+	e.bodyLineCut = !found && len(body) > maxBodyBytes
+	return resp, nil
 }
 
-// bodyExcerpt keeps the first line, visible ASCII only: it is printed to a
-// terminal and comes from any server.
-func bodyExcerpt(body []byte) string {
-	line, _, _ := strings.Cut(string(body), "\n")
-	var b strings.Builder
-	for i := 0; i < len(line) && b.Len() < 200; i++ {
-		if c := line[i]; c >= 0x20 && c < 0x7f {
-			b.WriteByte(c)
-		}
+// describeError explains why there is no response, in printable text: Go's
+// errors can quote what the server sent (a malformed header line, the
+// names in its certificate).
+func describeError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err // the report already shows the method and URL
 	}
-	return strings.TrimSpace(b.String())
+	msg := err.Error()
+	// Go says so only in its messages: "server response headers exceeded"
+	// (HTTP/1) and "response header list larger than advertised limit" (HTTP/2).
+	if strings.Contains(msg, "response headers exceeded") || strings.Contains(msg, "header list larger than") {
+		return fmt.Errorf("the response headers are larger than %d KiB, the most cors-check reads: it stopped reading there", maxResponseHeaderBytes>>10)
+	}
+	return errors.New(printable(msg))
 }
 
 // redact hides credentials from the printed report: it may end up in a
@@ -261,19 +317,42 @@ func redactAll(headers []Header) []Header {
 	return out
 }
 
-// headerLines lists every field line, sorted by name, each line of a
-// repeated header on its own, so that duplicates show.
-func headerLines(h http.Header) []Header {
+// headerLines lists the field lines to print, sorted by name, each line
+// of a repeated header on its own so that duplicates show; at most
+// maxListedFieldLines of them, the CORS ones first, and how many more
+// there are.
+func headerLines(h http.Header) ([]Header, int) {
 	names := make([]string, 0, len(h))
 	for name := range h {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	var lines []Header
-	for _, name := range names {
+	notListed := 0
+	add := func(name string) {
 		for _, v := range h[name] {
-			lines = append(lines, Header{name, v})
+			if len(lines) == maxListedFieldLines {
+				notListed++
+				continue
+			}
+			lines = append(lines, Header{printable(name), printable(v)})
 		}
 	}
-	return lines
+	for _, name := range names {
+		if isCORSField(name) {
+			add(name)
+		}
+	}
+	for _, name := range names {
+		if !isCORSField(name) {
+			add(name)
+		}
+	}
+	slices.SortStableFunc(lines, func(a, b Header) int { return strings.Compare(a.Name, b.Name) })
+	return lines, notListed
+}
+
+// isCORSField: the fields the checks read, listed before any other.
+func isCORSField(name string) bool {
+	return strings.HasPrefix(name, "Access-Control-") || name == "Location" || name == "Vary"
 }

@@ -83,6 +83,27 @@ func correctAPI(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(`{"ok":true}`))
 }
 
+// refusingModule answers a preflight as the cors module does when the
+// origin is allowed but the method or a header is not: 200 with
+// Access-Control-Allow-Origin, only the allowed part of what was
+// requested, no Access-Control-Max-Age, and the reason in a one-line body.
+func refusingModule(allowedMethod, allowedHeader, reason string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+		h.Set("Access-Control-Allow-Origin", appOrigin)
+		if r.Header.Get("Access-Control-Request-Method") == allowedMethod {
+			h.Set("Access-Control-Allow-Methods", allowedMethod)
+		}
+		if strings.Contains(r.Header.Get("Access-Control-Request-Headers"), allowedHeader) {
+			h.Set("Access-Control-Allow-Headers", allowedHeader)
+		}
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("X-Content-Type-Options", "nosniff")
+		w.Write([]byte("CORS preflight rejected: " + reason + "\n"))
+	}
+}
+
 func TestRunAgainstBrokenServers(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -108,10 +129,9 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			request:   Request{Method: "PUT", Headers: []Header{{"Authorization", "Basic dTpw"}}, BodyType: "application/json"},
 			blockedAt: "preflight",
 			corsError: "PreflightMissingAllowOriginHeader",
-			console: "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource." +
-				" If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
-			fix:     "the preflight met authentication (401): a preflight never carries credentials; put `cors` before auth",
-			methods: []string{"OPTIONS"},
+			console:   "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+			fix:       "the preflight met authentication (401): a preflight never carries credentials; put `cors` before auth",
+			methods:   []string{"OPTIONS"},
 		},
 		{
 			name: "wildcard origin on a preflight for a request with credentials",
@@ -153,8 +173,7 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			blockedAt: "actual request",
 			corsError: "MultipleAllowOriginValues",
 			console: "The 'Access-Control-Allow-Origin' header contains multiple values 'https://app.example.com, https://app.example.com', " +
-				"but only one is allowed. Have the server send the header with a valid value, or, if an opaque response serves your needs, " +
-				"set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
+				"but only one is allowed. Have the server send the header with a valid value.",
 			fix:     "two layers each add Access-Control-Allow-Origin",
 			methods: []string{"GET"},
 		},
@@ -203,6 +222,38 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			methods:   []string{"OPTIONS"},
 		},
 		{
+			name:      "the cors module refuses the method of an allowed origin: 200 without Access-Control-Allow-Methods",
+			handler:   refusingModule("PUT", "x-request-id", `method "PURGE" is not allowed`),
+			request:   Request{Method: "PURGE"},
+			blockedAt: "preflight",
+			corsError: "MethodDisallowedByPreflightResponse",
+			console:   "Method PURGE is not allowed by Access-Control-Allow-Methods in preflight response.",
+			fix:       "the cors module refused the preflight (method \"PURGE\" is not allowed): add PURGE to `methods` in the `cors` directive",
+			methods:   []string{"OPTIONS"},
+		},
+		{
+			name:      "the cors module refuses a header of an allowed origin: 200 listing only the allowed header",
+			handler:   refusingModule("PUT", "x-request-id", `header "x-debug" is not allowed`),
+			request:   Request{Method: "PUT", Headers: []Header{{"X-Request-Id", "1"}, {"X-Debug", "1"}}},
+			blockedAt: "preflight",
+			corsError: "HeaderDisallowedByPreflightResponse",
+			console:   "Request header field x-debug is not allowed by Access-Control-Allow-Headers in preflight response.",
+			fix:       "the cors module refused the preflight (header \"x-debug\" is not allowed): add x-debug to `headers` in the `cors` directive",
+			methods:   []string{"OPTIONS"},
+		},
+		{
+			name: "the cors module refuses the origin: 403 without CORS headers",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				http.Error(w, `CORS preflight rejected: origin "https://app.example.com" is not allowed`, http.StatusForbidden)
+			},
+			request:   Request{Method: "PUT"},
+			blockedAt: "preflight",
+			corsError: "PreflightMissingAllowOriginHeader",
+			console:   "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+			fix:       "the cors module refused the preflight (origin \"https://app.example.com\" is not allowed): add what it names to the `cors` directive",
+			methods:   []string{"OPTIONS"},
+		},
+		{
 			name: "preflight passes but the actual response has no CORS headers",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				if isPreflight(r) {
@@ -214,10 +265,9 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			request:   Request{Method: "PUT"},
 			blockedAt: "actual request",
 			corsError: "MissingAllowOriginHeader",
-			console: "No 'Access-Control-Allow-Origin' header is present on the requested resource." +
-				" If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.",
-			fix:     "the preflight passed but the actual response does not",
-			methods: []string{"OPTIONS", "PUT"},
+			console:   "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+			fix:       "the preflight passed but the actual response does not",
+			methods:   []string{"OPTIONS", "PUT"},
 		},
 	}
 	for _, tt := range tests {
@@ -402,9 +452,20 @@ func TestReportJSONHasTheDocumentedFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"1. preflight decision: preflight needed", "2. preflight: failed", "3. actual request: skipped",
-		"Verdict: BLOCKED at the preflight (PreflightMissingAllowOriginHeader)", "Console: Access to fetch at", "Fix: "} {
+		"Verdict: BLOCKED at the preflight (PreflightMissingAllowOriginHeader)", "Console (Chromium): Access to fetch at", "Fix: "} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("text output lacks %q:\n%s", want, buf.String())
 		}
+	}
+}
+
+func TestRunSaysAFailedPreflightIsNotCached(t *testing.T) {
+	srv := newRecordingServer(t, refusingModule("PUT", "", `method "PURGE" is not allowed`))
+	rep, err := Run(context.Background(), NewClient(DefaultTimeout), Request{URL: srv.URL, Origin: appOrigin, Method: "PURGE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := checkDetail(rep.Steps[1], maxAgeHeader); got != "not applied: browsers keep only a preflight that passes" {
+		t.Errorf("max-age note %q on a failed preflight", got)
 	}
 }

@@ -79,6 +79,8 @@ func CheckResponseHeaderName(name string) error {
 		return fmt.Errorf("expose header %q is not a valid header name%s", name, ListHint(name))
 	case lower == "set-cookie", lower == "set-cookie2":
 		return fmt.Errorf("expose header %q can never be read by scripts, whatever the server says (Fetch: forbidden response-header name): remove it", name)
+	case strings.HasPrefix(lower, "access-control-"):
+		return fmt.Errorf("expose header %q is a CORS header, which this handler sets for the browser to act on: it is not response data for scripts (most appear only on preflight responses, which scripts never see), so remove it", name)
 	}
 	return nil
 }

@@ -28,9 +28,12 @@ var (
 // Access-Control-Request-Headers as an RFC 9110 list (R29): split on
 // commas over every line, optional white space trimmed, empty elements
 // skipped, names compared lower-cased. It calls allow with each lower-cased
-// name and returns the names for Access-Control-Allow-Headers: lower-cased,
-// comma-joined, empty when none were requested (R33). When a name is not a
-// token or allow refuses it, rejected is that name as it was sent.
+// name that is a token and returns the names for
+// Access-Control-Allow-Headers: those allow accepted, lower-cased and
+// comma-joined, empty when there are none (R33). When a name is not a token
+// or allow refuses it, rejected is the first such name as it was sent; the
+// scan goes on, so that a refused preflight can still list the requested
+// names that are allowed and the browser names the one that is not (R8).
 //
 // The work is linear in the input and capped: a list over the length caps
 // is refused with an error before any name is read, and the scan stops at
@@ -47,34 +50,49 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 		return "", "", ErrRequestListTooLong
 	}
 
-	// A browser's own serialization (one line, lower case, no white space,
-	// no empty element) is echoed as it is, which costs no allocation.
-	canonical := len(lines) == 1
-	empty, count := 0, 0
+	// A browser's own serialization of allowed names (one line, lower case,
+	// no white space, no empty element) is echoed as it is, which costs no
+	// allocation: echoed is how much of lines[0] that is so far. The first
+	// name that breaks it starts the list anew in b from that prefix.
+	canonical, echoed := len(lines) == 1, 0
+	var b strings.Builder
+	if !canonical {
+		b.Grow(size)
+	}
+	empty := 0
 	for _, line := range lines {
 		for {
 			elem, rest, more := strings.Cut(line, ",")
 			name := trimOWS(elem)
-			if len(name) != len(elem) {
-				canonical = false
+			lower := name
+			if hasUpper(name) {
+				lower = strings.ToLower(name)
 			}
-			if name == "" {
+			allowed := IsToken(name) && allow(lower)
+			if canonical && (name == "" || len(name) != len(elem) || lower != name || !allowed) {
 				canonical = false
+				b.Grow(size)
+				b.WriteString(lines[0][:echoed])
+			}
+			switch {
+			case name == "":
 				if empty++; empty > maxEmptyElements {
 					return "", "", ErrTooManyEmpty
 				}
-			} else {
-				if !IsToken(name) {
-					return "", name, nil
+			case !allowed:
+				if rejected == "" {
+					rejected = name
 				}
-				lower := name
-				if hasUpper(name) {
-					canonical, lower = false, strings.ToLower(name)
+			case canonical:
+				if echoed > 0 {
+					echoed++ // the comma before name
 				}
-				if !allow(lower) {
-					return "", name, nil
+				echoed += len(name)
+			default:
+				if b.Len() > 0 {
+					b.WriteByte(',')
 				}
-				count++
+				b.WriteString(lower)
 			}
 			if !more {
 				break
@@ -82,26 +100,10 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 			line = rest
 		}
 	}
-	switch {
-	case count == 0:
-		return "", "", nil
-	case canonical:
-		return lines[0], "", nil
+	if canonical {
+		return lines[0][:echoed], rejected, nil
 	}
-
-	var b strings.Builder
-	b.Grow(size)
-	for _, line := range lines {
-		for elem := range strings.SplitSeq(line, ",") {
-			if name := trimOWS(elem); name != "" {
-				if b.Len() > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(strings.ToLower(name))
-			}
-		}
-	}
-	return b.String(), "", nil
+	return b.String(), rejected, nil
 }
 
 // trimOWS trims RFC 9110 optional white space: spaces and tabs.

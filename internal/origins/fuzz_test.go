@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
 )
 
 // fuzzPatterns is the fixed set of configured origins a fuzzed request
@@ -58,6 +61,21 @@ func FuzzMatcher(f *testing.F) {
 	f.Add("http://host:1", uint16(0), "http://host:*")
 	f.Add("https://x.co.uk", uint16(0), "https://*.x.co.uk")
 	f.Add("http://10.0.0.1:80", uint16(0), "http://10.0.0.1")
+	// Trailing dots, Punycode, patterns over public suffixes below their
+	// parent, and regexps that can or cannot match hosts outside a domain.
+	f.Add("https://localhost.", uint16(0), "https://localhost.")
+	f.Add("http://example.com.:3999", uint16(0), "http://example.com.:3999")
+	f.Add("https://a.example.org.", uint16(0), "https://*.example.org.")
+	f.Add("http://127.0.0.1.", uint16(0), "http://127.0.0.1.")
+	f.Add("http://xn--f", uint16(0), "http://xn--f")
+	f.Add("https://xn--zz.example", uint16(0), "https://*.xn--zz.example")
+	f.Add("https://xn--bcher-kva.example", uint16(0), "https://xn--bcher-kva.example")
+	f.Add("https://bucket.s3.amazonaws.com", uint16(0), "https://*.amazonaws.com")
+	f.Add("https://a.blob.core.windows.net", uint16(0), "https://*.core.windows.net")
+	f.Add("https://attacker.example", uint16(0), `https://.*`)
+	f.Add("https://x.github.io", uint16(0), `https://[a-z0-9-]+\.github\.io`)
+	f.Add("https://a.example.com", uint16(0), `https?://([a-z]+\.)*example\.com(:[0-9]+)?`)
+	f.Add("https://app.example.com.evil.com", uint16(0), `https://app\.example\.com)|(x`)
 
 	f.Fuzz(func(t *testing.T, origin string, mask uint16, extra string) {
 		var configured []string
@@ -82,7 +100,12 @@ func FuzzMatcher(f *testing.F) {
 		} else if err.Error() == "" {
 			t.Fatalf("ParsePattern(%q): empty error", extra)
 		}
-		_, _ = CompileRegexp(extra) // must not panic either
+		checkRegexpAnalysis(t, extra)
+		if p, err := ParsePattern(extra); err == nil {
+			if label := refInvalidPunycode(p.Host); label != "" {
+				t.Fatalf("ParsePattern(%q) accepted the label %q, which is not valid Punycode", extra, label)
+			}
+		}
 
 		if o, ok := Parse(origin); ok && o.String() != origin {
 			t.Fatalf("Parse(%q) = %q: a parsed origin must serialize back byte for byte", origin, o.String())
@@ -112,6 +135,51 @@ func FuzzMatcher(f *testing.F) {
 	})
 }
 
+// fuzzAttackerHosts are hosts no fuzzed expression names on purpose: one
+// in a domain of its own, one under a public suffix.
+var fuzzAttackerHosts = []string{"q-fuzz-attacker.invalid", "q-fuzz-attacker.github.io", "q-fuzz-attacker.invalid."}
+
+// checkRegexpAnalysis checks CompileRegexp and CheckRegexpHosts on expr:
+// an expression is compiled as written before it is anchored, and one
+// that CheckRegexpHosts finds confined to a domain never matches a host
+// of an attacker's.
+func checkRegexpAnalysis(t *testing.T, expr string) {
+	re, err := CompileRegexp(expr)
+	if err != nil {
+		return
+	}
+	if _, err := regexp.Compile(expr); err != nil {
+		t.Fatalf("CompileRegexp(%q) accepted an expression that does not compile as written: %v", expr, err)
+	}
+	if CheckRegexpHosts(expr) != nil {
+		return
+	}
+	for _, host := range fuzzAttackerHosts {
+		for _, origin := range []string{"https://" + host, "http://" + host, "https://" + host + ":8443"} {
+			if re.MatchString(origin) {
+				t.Fatalf("CheckRegexpHosts(%q) found nothing, but it matches %q", expr, origin)
+			}
+		}
+	}
+}
+
+// refInvalidPunycode is the reference check of "xn--" labels, on the
+// whole host at once: it must decode and encode back to itself.
+func refInvalidPunycode(host string) string {
+	name := strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if !strings.Contains(name, "xn--") {
+		return ""
+	}
+	unicode, err := idna.Lookup.ToUnicode(name)
+	if err != nil {
+		return name
+	}
+	if ascii, err := idna.Lookup.ToASCII(unicode); err != nil || ascii != name {
+		return name
+	}
+	return ""
+}
+
 // refOrigin is the reference parser of a request origin: whatever net/url
 // makes of it, accepted only if it is written exactly as a browser writes
 // an origin (R11): lower-case scheme "://" host [":" port], nothing else.
@@ -139,7 +207,9 @@ func refOrigin(s string) (scheme, host, port string, ok bool) {
 		}
 		return scheme, host, port, true
 	}
-	if len(host) > 253 || !refLabels(host) {
+	// A trailing dot is part of the host, a distinct origin (R11).
+	name := strings.TrimSuffix(host, ".")
+	if len(name) > 253 || !refLabels(name) {
 		return "", "", "", false
 	}
 	return scheme, host, port, true
@@ -198,8 +268,12 @@ func refAllows(patterns, exprs []string, origin string) bool {
 			return true
 		}
 		if subdomains {
+			// Within the registrable domain the pattern names: a host
+			// whose public suffix is longer than the parent is under a
+			// public suffix below it, another site (R52).
 			prefix, found := strings.CutSuffix(host, "."+pHost)
-			if found && prefix != "" && refLabels(prefix) {
+			suffix, _ := publicsuffix.PublicSuffix(strings.TrimSuffix(host, "."))
+			if found && prefix != "" && refLabels(prefix) && len(suffix) <= len(strings.TrimSuffix(pHost, ".")) {
 				return true
 			}
 		}

@@ -3,6 +3,10 @@ package origins
 import (
 	"fmt"
 	"regexp"
+	"strings"
+	"sync"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // Matcher decides whether a request's Origin is allowed. It costs the same
@@ -14,6 +18,8 @@ type Matcher struct {
 	subdomains map[string][]Pattern // by parent domain
 	anyPort    map[string][]Pattern // by host
 	regexps    []*regexp.Regexp
+
+	publicSuffixes publicSuffixCache
 }
 
 // NewMatcher compiles patterns and regular expressions into a Matcher.
@@ -77,19 +83,67 @@ func (m *Matcher) matchesPattern(o Origin) bool {
 		if o.Host[i] != '.' {
 			continue
 		}
-		for _, p := range m.subdomains[o.Host[i+1:]] {
+		parent := o.Host[i+1:]
+		for _, p := range m.subdomains[parent] {
 			if p.Scheme == o.Scheme && (p.AnyPort || p.Port == o.Port) {
-				return true
+				return len(m.publicSuffixes.of(o.Host)) <= len(strings.TrimSuffix(parent, "."))
 			}
 		}
 	}
 	return false
 }
 
+// A subdomain pattern matches a host only within the registrable domain
+// its parent names: bucket.s3.amazonaws.com is a site of its own,
+// registered under the public suffix s3.amazonaws.com, not a part of
+// amazonaws.com (R52). A pattern over a public suffix is refused when it
+// loads; the public suffixes below its parent, which no configuration
+// check can list, are looked up for each host a pattern matches.
+
+// publicSuffixCache remembers the public suffix of the hosts patterns
+// matched. The lookup allocates (it first tries the host as an IP address,
+// and that error escapes), and the allowed path must not; the cache is
+// bounded, so that a stream of made-up hosts costs a lookup each, never
+// memory.
+type publicSuffixCache struct {
+	mu     sync.RWMutex
+	byHost map[string]string
+}
+
+// maxCachedHosts bounds publicSuffixCache: far more distinct subdomains
+// than one site's frontends use.
+const maxCachedHosts = 4096
+
+// of gives the public suffix of host, a domain name, without a trailing dot.
+func (c *publicSuffixCache) of(host string) string {
+	c.mu.RLock()
+	suffix, ok := c.byHost[host]
+	c.mu.RUnlock()
+	if ok {
+		return suffix
+	}
+	suffix, _ = publicsuffix.PublicSuffix(strings.TrimSuffix(host, "."))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byHost == nil {
+		c.byHost = make(map[string]string)
+	}
+	if len(c.byHost) < maxCachedHosts {
+		// Both are parts of a request header: keep copies, not the header.
+		c.byHost[strings.Clone(host)] = strings.Clone(suffix)
+	}
+	return suffix
+}
+
 // CompileRegexp compiles a configured origin regular expression, anchored
-// so that it must match the whole origin. An expression that matches
-// "null" is refused: any site can make a browser send that origin (R13).
+// so that it must match the whole origin. It compiles the expression as
+// written first: "a)|(b" would compile once wrapped in the anchors, as an
+// alternation that escapes them. An expression that matches "null" is
+// refused: any site can make a browser send that origin (R13).
 func CompileRegexp(expr string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(expr); err != nil {
+		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
+	}
 	re, err := regexp.Compile(`^(?:` + expr + `)$`)
 	if err != nil {
 		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)

@@ -93,10 +93,52 @@ func TestCompileRegexp(t *testing.T) {
 			t.Errorf("CompileRegexp(%q) = %v, want refused for matching null", expr, err)
 		}
 	}
+	// Compiled as written first: wrapped in the anchors, this one would
+	// compile as "^(?:https://app\.example\.com)|(x)$" and allow every
+	// origin that starts with the allowed one.
+	for _, expr := range []string{`https://app\.example\.com)|(x`, `a)|(b`, `x)(`} {
+		if _, err := CompileRegexp(expr); err == nil || !strings.Contains(err.Error(), "does not compile") {
+			t.Errorf("CompileRegexp(%q) = %v, want refused as not compiling", expr, err)
+		}
+	}
 	re, err := CompileRegexp(`^https://a\.example$`)
 	if err != nil || !re.MatchString("https://a.example") {
 		t.Errorf("an expression already anchored still works: %v", err)
 	}
+}
+
+// TestMatcherStaysWithinTheRegistrableDomain proves that a subdomain
+// pattern never matches a host registered under a public suffix that lies
+// below its parent: such a host is another site (R52).
+func TestMatcherStaysWithinTheRegistrableDomain(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com", "https://*.core.windows.net", "https://*.example.com", "http://*.localhost:*"})
+	assertAllows(t, m, []allowsCase{
+		{"https://console.amazonaws.com", true},
+		{"https://bucket.s3.amazonaws.com", false}, // s3.amazonaws.com is a public suffix
+		{"https://attacker-bucket.s3.amazonaws.com", false},
+		{"https://s3.amazonaws.com", false}, // a public suffix is no site of amazonaws.com either
+		{"https://api.core.windows.net", true},
+		{"https://account.blob.core.windows.net", false}, // blob.core.windows.net is a public suffix
+		{"https://a.b.example.com", true},
+		{"http://a.b.localhost:3000", true},
+	})
+}
+
+// TestMatcherTrailingDot proves that a trailing-dot host is a distinct
+// origin, allowed only where it is configured, byte for byte (R11, R12).
+func TestMatcherTrailingDot(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://localhost.", "http://example.com.:3999", "https://*.example.org."}, `https://[a-z]+\.example\.net\.`)
+	assertAllows(t, m, []allowsCase{
+		{"https://localhost.", true},
+		{"https://localhost", false},
+		{"http://example.com.:3999", true},
+		{"http://example.com:3999", false},
+		{"https://a.example.org.", true},
+		{"https://a.example.org", false},
+		{"https://example.org.", false},
+		{"https://app.example.net.", true},
+		{"https://app.example.net", false},
+	})
 }
 
 // With ten thousand exact origins, or as many subdomain patterns, the
@@ -121,4 +163,38 @@ func TestMatcherManyOrigins(t *testing.T) {
 			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
 		}
 	}
+}
+
+type allowsCase struct {
+	origin string
+	want   bool
+}
+
+func assertAllows(t *testing.T, m *Matcher, cases []allowsCase) {
+	t.Helper()
+	for _, tt := range cases {
+		if got := m.Allows(tt.origin); got != tt.want {
+			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
+		}
+	}
+}
+
+// TestPublicSuffixCacheIsBounded proves that made-up hosts cannot grow the
+// cache of public suffix lookups without bound, and that answers stay
+// right once it is full.
+func TestPublicSuffixCacheIsBounded(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com"})
+	for i := range maxCachedHosts + 10 {
+		if !m.Allows(fmt.Sprintf("https://h%d.amazonaws.com", i)) {
+			t.Fatalf("host %d refused", i)
+		}
+	}
+	if n := len(m.publicSuffixes.byHost); n != maxCachedHosts {
+		t.Errorf("cache holds %d hosts, want at most %d", n, maxCachedHosts)
+	}
+	assertAllows(t, m, []allowsCase{
+		{"https://x.s3.amazonaws.com", false},
+		{"https://h1.amazonaws.com", true},
+		{"https://new.amazonaws.com", true},
+	})
 }

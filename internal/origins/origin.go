@@ -3,10 +3,14 @@
 package origins
 
 // MaxLength bounds the Origin values worth parsing: a 64-byte scheme, "://",
-// a 253-byte host name and ":" with a 5-digit port, as in jub0bs/cors. No
-// browser sends a longer origin, so a longer value is never allowed and costs
-// no more than this to reject.
-const MaxLength = 64 + len("://") + 253 + len(":") + 5
+// a 253-byte host name and its trailing dot, and ":" with a 5-digit port, as
+// in jub0bs/cors. No browser sends a longer origin, so a longer value is
+// never allowed and costs no more than this to reject.
+const MaxLength = 64 + len("://") + maxHostLength + len(".") + len(":") + 5
+
+// maxHostLength is the longest host name DNS can carry, without the
+// trailing dot.
+const maxHostLength = 253
 
 // Origin is a serialized origin split into its parts.
 type Origin struct {
@@ -25,8 +29,10 @@ func (o Origin) String() string {
 
 // Parse splits s into an Origin if s is spelled exactly as a browser
 // serializes an origin: scheme "://" host [":" port], lower case, host in
-// Punycode, no default port, no path, no trailing slash (R11). Anything else,
-// "null" included, is not a serialized origin of a tuple origin.
+// Punycode, no default port, no path, no trailing slash (R11). A host with a
+// trailing dot (https://localhost.) is a distinct origin and is kept as
+// written. Anything else, "null" included, is not a serialized origin of a
+// tuple origin.
 func Parse(s string) (Origin, bool) {
 	if len(s) > MaxLength {
 		return Origin{}, false
@@ -64,7 +70,7 @@ func cutScheme(s string) (scheme, rest string, ok bool) {
 
 // cutHost splits "host[:port]" and checks the host's characters: a bracketed
 // IPv6 address, or dot-separated non-empty labels of lower-case letters,
-// digits, '-' and '_'.
+// digits, '-' and '_', with an optional trailing dot.
 func cutHost(s string) (host, port string, ok bool) {
 	if s == "" {
 		return "", "", false
@@ -95,7 +101,13 @@ func cutHost(s string) (host, port string, ok bool) {
 			}
 			labelLen++
 		}
-		if labelLen == 0 || end > 253 {
+		// Labels are never empty, so a host that ends with a dot ends
+		// with one after a label: the fully qualified form (R11).
+		hostLength := end
+		if labelLen == 0 {
+			hostLength--
+		}
+		if end == 0 || hostLength > maxHostLength {
 			return "", "", false
 		}
 		host, s = s[:end], s[end:]

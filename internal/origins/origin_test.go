@@ -14,6 +14,10 @@ func TestParseAcceptsOnlyWhatBrowsersSend(t *testing.T) {
 		"https://xn--bcher-kva.example": {"https", "xn--bcher-kva.example", ""},
 		"chrome-extension://abcdef":     {"chrome-extension", "abcdef", ""},
 		"https://a.b.example.com:65535": {"https", "a.b.example.com", "65535"},
+		// A trailing dot is part of the host: a distinct origin (R11).
+		"https://localhost.":       {"https", "localhost.", ""},
+		"http://example.com.:3999": {"http", "example.com.", "3999"},
+		"https://" + host253 + ".": {"https", host253 + ".", ""},
 	}
 	for s, want := range valid {
 		got, ok := Parse(s)
@@ -30,9 +34,10 @@ func TestParseAcceptsOnlyWhatBrowsersSend(t *testing.T) {
 		"https://example.com:", "https://example.com:0", "https://example.com:abc",
 		"https://example.com:65536", "https://example.com:08080", "https://example.com:443",
 		"http://example.com:80", "https://example..com", "https://.example.com",
-		"https://example.com.", "https://a.example, https://b.example", "https://bücher.example",
+		"https://example.com..", "https://.", "https://a.example, https://b.example", "https://bücher.example",
 		"https://exa mple.com", "https://user@example.com", "https://example.com?q",
 		"https://[::1", "https://[]", "1https://example.com", "https://" + strings.Repeat("a", MaxLength),
+		"https://a" + host253, "https://a" + host253 + ".",
 	}
 	for _, s := range invalid {
 		if o, ok := Parse(s); ok {
@@ -40,3 +45,6 @@ func TestParseAcceptsOnlyWhatBrowsersSend(t *testing.T) {
 		}
 	}
 }
+
+// host253 is a host name of the longest length DNS allows.
+var host253 = strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61)

@@ -55,6 +55,8 @@ func ParsePattern(s string) (Pattern, error) {
 		return Pattern{}, errors.New(`origin "null" cannot be allowed: browsers send it from sandboxed iframes, file: pages and redirected requests, which any site can produce; remove it`)
 	case strings.HasPrefix(lower, "file:"):
 		return Pattern{}, fmt.Errorf("origin %q cannot be allowed: browsers send file: pages as the origin \"null\", which any site can produce; serve the page over http://localhost instead", s)
+	case strings.Contains(s, ","):
+		return Pattern{}, commaSeparated(s)
 	case !strings.Contains(s, "://"):
 		if fix := "https://" + strings.TrimSuffix(lower, "/"); validPattern(fix) {
 			return Pattern{}, fmt.Errorf("origin %q has no scheme: write it as a browser sends it, for example %q", s, fix)
@@ -70,12 +72,48 @@ func ParsePattern(s string) (Pattern, error) {
 		return Pattern{}, notAnOrigin(s, p.Pattern)
 	case p.AnyPort && p.Port != "":
 		return Pattern{}, fmt.Errorf("origin %q has both a port and the port wildcard: write %q", s, Pattern{Origin: Origin{Scheme: p.Scheme, Host: p.Host}, Subdomains: p.Subdomains, AnyPort: true})
-	case p.Subdomains:
+	}
+	if label := invalidPunycodeLabel(p.Host); label != "" {
+		return Pattern{}, fmt.Errorf("origin %q has the label %q, which is not valid Punycode: browsers refuse such a host, so no request can come from it; write the host as the browser's address bar shows it, converted with an IDNA tool", s, label)
+	}
+	if p.Subdomains {
 		if err := checkParentDomain(s, p.Host); err != nil {
 			return Pattern{}, err
 		}
 	}
 	return p.Pattern, nil
+}
+
+// commaSeparated explains a list written as one value: the form other
+// frameworks (and CORS_ORIGINS variables written for them) use.
+func commaSeparated(s string) error {
+	var parts []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			parts = append(parts, part)
+		}
+	}
+	return fmt.Errorf("origin %q is a comma-separated list: origins are separated by spaces, also in an environment variable such as {$CORS_ORIGINS} (in JSON, one string each); write %s", s, strings.Join(parts, " "))
+}
+
+// invalidPunycodeLabel gives the first "xn--" label of host that does not
+// decode to a valid internationalized label (one that encodes back to
+// itself), or "" if there is none. A browser's URL parser refuses such a
+// host, so no origin can ever carry it.
+func invalidPunycodeLabel(host string) string {
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if !strings.HasPrefix(label, "xn--") {
+			continue
+		}
+		unicode, err := idna.Punycode.ToUnicode(label)
+		if err != nil || unicode == "" {
+			return label
+		}
+		if ascii, err := idna.Lookup.ToASCII(unicode); err != nil || ascii != label {
+			return label
+		}
+	}
+	return ""
 }
 
 // splitPattern is a pattern taken apart, before any judgement.
@@ -115,7 +153,9 @@ func canonicalIP(host string) bool {
 		ip, err := netip.ParseAddr(host[1 : len(host)-1])
 		return err == nil && ip.Is6() && ip.Zone() == "" && "["+ip.String()+"]" == host
 	}
-	last := host[strings.LastIndexByte(host, '.')+1:]
+	// The URL parser ignores a trailing dot here: "127.0.0.1." is 127.0.0.1.
+	name := strings.TrimSuffix(host, ".")
+	last := name[strings.LastIndexByte(name, '.')+1:]
 	if strings.Trim(last, "0123456789") != "" {
 		return true
 	}
@@ -125,18 +165,31 @@ func canonicalIP(host string) bool {
 
 // checkParentDomain refuses subdomain patterns over a public suffix, such
 // as https://*.com or https://*.github.io, where anyone can register a
-// subdomain (R52). *.localhost is fine: it only ever resolves to loopback.
+// subdomain (R52), and those no host name is short enough to match.
+// *.localhost is fine: it only ever resolves to loopback.
 func checkParentDomain(s, parent string) error {
 	if ip, err := netip.ParseAddr(strings.Trim(parent, "[]")); err == nil {
 		return fmt.Errorf("origin %q: subdomain patterns need a domain name, not the IP address %s", s, ip)
 	}
-	if parent == "localhost" {
-		return nil
+	name := strings.TrimSuffix(parent, ".")
+	if len("x.")+len(name) > maxHostLength {
+		return fmt.Errorf("origin %q can never match: a subdomain of its %d-byte parent domain would be longer than the %d bytes a host name may have; name a shorter parent domain", s, len(name), maxHostLength)
 	}
-	if suffix, _ := publicsuffix.PublicSuffix(parent); suffix == parent {
+	if isPublicSuffix(name) {
 		return fmt.Errorf("origin %q would allow every site under the public suffix %q, which anyone can register: name your own domain, for example %q", s, parent, strings.Replace(s, "*."+parent, "*.your-domain."+parent, 1))
 	}
 	return nil
+}
+
+// isPublicSuffix reports whether anyone can register names directly under
+// domain, given without a trailing dot, according to the public suffix
+// list (R52). localhost is not one: it only ever resolves to loopback.
+func isPublicSuffix(domain string) bool {
+	if domain == "localhost" {
+		return false
+	}
+	suffix, _ := publicsuffix.PublicSuffix(domain)
+	return suffix == domain
 }
 
 // notAnOrigin explains why s is not spelt as browsers serialize origins.
@@ -188,6 +241,8 @@ func canonicalSpelling(s string, p Pattern) (string, bool) {
 		if host = ip.String(); ip.Is6() {
 			host = "[" + host + "]"
 		}
+	} else if ip, err := netip.ParseAddr(strings.TrimSuffix(host, ".")); err == nil && ip.Is4() {
+		host = ip.String() // the URL parser drops an IPv4 address's trailing dot
 	} else if host, err = idna.Lookup.ToASCII(host); err != nil {
 		return "", false
 	}
@@ -205,5 +260,6 @@ func canonicalSpelling(s string, p Pattern) (string, bool) {
 // validPattern reports whether ParsePattern would accept s.
 func validPattern(s string) bool {
 	p, ok := split(s)
-	return ok && !(p.AnyPort && p.Port != "") && (!p.Subdomains || checkParentDomain(s, p.Host) == nil)
+	return ok && !(p.AnyPort && p.Port != "") && invalidPunycodeLabel(p.Host) == "" &&
+		(!p.Subdomains || checkParentDomain(s, p.Host) == nil)
 }

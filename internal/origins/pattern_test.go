@@ -7,14 +7,20 @@ import (
 
 func TestParsePatternAcceptsOriginsAndPatterns(t *testing.T) {
 	tests := map[string]Pattern{
-		"https://app.example.com":     {Origin: Origin{"https", "app.example.com", ""}},
-		"https://*.example.com":       {Origin: Origin{"https", "example.com", ""}, Subdomains: true},
-		"https://*.example.com:8443":  {Origin: Origin{"https", "example.com", "8443"}, Subdomains: true},
-		"http://localhost:*":          {Origin: Origin{"http", "localhost", ""}, AnyPort: true},
-		"http://*.localhost:*":        {Origin: Origin{"http", "localhost", ""}, Subdomains: true, AnyPort: true},
-		"http://*.app.localhost:9200": {Origin: Origin{"http", "app.localhost", "9200"}, Subdomains: true},
-		"http://[::1]:*":              {Origin: Origin{"http", "[::1]", ""}, AnyPort: true},
-		"http://127.0.0.1:8080":       {Origin: Origin{"http", "127.0.0.1", "8080"}},
+		"https://app.example.com":       {Origin: Origin{"https", "app.example.com", ""}},
+		"https://*.example.com":         {Origin: Origin{"https", "example.com", ""}, Subdomains: true},
+		"https://*.example.com:8443":    {Origin: Origin{"https", "example.com", "8443"}, Subdomains: true},
+		"http://localhost:*":            {Origin: Origin{"http", "localhost", ""}, AnyPort: true},
+		"http://*.localhost:*":          {Origin: Origin{"http", "localhost", ""}, Subdomains: true, AnyPort: true},
+		"http://*.app.localhost:9200":   {Origin: Origin{"http", "app.localhost", "9200"}, Subdomains: true},
+		"http://[::1]:*":                {Origin: Origin{"http", "[::1]", ""}, AnyPort: true},
+		"http://127.0.0.1:8080":         {Origin: Origin{"http", "127.0.0.1", "8080"}},
+		"https://localhost.":            {Origin: Origin{"https", "localhost.", ""}},
+		"http://example.com.:3999":      {Origin: Origin{"http", "example.com.", "3999"}},
+		"https://*.example.com.":        {Origin: Origin{"https", "example.com.", ""}, Subdomains: true},
+		"https://xn--bcher-kva.example": {Origin: Origin{"https", "xn--bcher-kva.example", ""}},
+		"https://xn--ls8h.la":           {Origin: Origin{"https", "xn--ls8h.la", ""}},
+		"https://*." + host251:          {Origin: Origin{"https", host251, ""}, Subdomains: true},
 	}
 	for s, want := range tests {
 		got, err := ParsePattern(s)
@@ -57,6 +63,17 @@ func TestParsePatternRefusesWithTheFix(t *testing.T) {
 		{"https://*.github.io", []string{`public suffix "github.io"`}},
 		{"https://*.co.uk", []string{`public suffix "co.uk"`}},
 		{"http://*.127.0.0.1", []string{"not the IP address"}},
+		{"https://*.com.", []string{`public suffix "com."`}},
+		{"http://127.0.0.1.", []string{`write "http://127.0.0.1"`}},
+		{"http://xn--f", []string{`label "xn--f"`, "not valid Punycode"}},
+		{"https://xn--zz.example", []string{`label "xn--zz"`, "not valid Punycode"}},
+		{"https://a.xn--.example", []string{`label "xn--"`}},
+		{"https://xn--a.example", []string{`label "xn--a"`}}, // decodes to U+0080, which no host may hold
+		{"https://*.a" + host251, []string{"can never match", "253 bytes"}},
+		{"https://*." + host251 + "x", []string{"can never match"}},
+		{"https://a.example.com,https://b.example.com", []string{"separated by spaces", "write https://a.example.com https://b.example.com"}},
+		{"https://a.example.com, https://b.example.com", []string{"separated by spaces"}},
+		{"a.example.com,b.example.com", []string{"separated by spaces"}},
 	}
 	for _, tt := range tests {
 		_, err := ParsePattern(tt.origin)
@@ -71,3 +88,7 @@ func TestParsePatternRefusesWithTheFix(t *testing.T) {
 		}
 	}
 }
+
+// host251 is the longest parent domain that leaves room for a subdomain
+// ("x." and it) within 253 bytes.
+var host251 = strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 59)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,21 +73,51 @@ func CheckExpose(name string) error {
 	return headers.CheckResponseHeaderName(name)
 }
 
+// maxMaxAge is the longest any browser keeps a preflight (Firefox).
+const maxMaxAge = 24 * time.Hour
+
 // CheckMaxAge checks the preflight cache duration (R35): whole seconds
 // from 0 to 24h, the longest any browser keeps a preflight.
 func CheckMaxAge(d time.Duration) error {
 	switch {
 	case d < 0:
-		return fmt.Errorf("max_age %s is negative: use 0 to tell browsers not to cache preflights", formatDuration(d))
-	case d > 0 && d < time.Second && d <= 24*60*60:
-		// Most likely a bare JSON number, which caddy.Duration reads as nanoseconds.
+		return errMaxAgeNegative(formatDuration(d))
+	case d > maxMaxAge:
+		return errMaxAgeTooLong(formatDuration(d))
+	case d > 0 && d <= 24*60*60:
+		// Most likely a bare JSON number of seconds, which caddy.Duration
+		// reads as nanoseconds.
 		return fmt.Errorf("max_age %s is less than a second (Access-Control-Max-Age counts whole seconds); a bare number in JSON counts nanoseconds, so for %d seconds write \"%ds\"", d, d.Nanoseconds(), d.Nanoseconds())
 	case d%time.Second != 0:
 		return fmt.Errorf("max_age %s is not a whole number of seconds (Access-Control-Max-Age counts seconds): write %s", d, formatDuration(max(d.Round(time.Second), time.Second)))
-	case d > 24*time.Hour:
-		return fmt.Errorf("max_age %s is more than 24h, longer than any browser keeps a preflight (Chromium 2h, Firefox 24h, Safari 10m): use at most 2h", formatDuration(d))
 	}
 	return nil
+}
+
+// ParseMaxAgeSeconds reads max_age written as a whole number of seconds,
+// as Access-Control-Max-Age and other CORS libraries count it, and checks
+// it like CheckMaxAge. A number too large for a duration is refused as
+// above 24h, never wrapped around into an accepted value. isNumber is
+// false when s is not a decimal integer at all.
+func ParseMaxAgeSeconds(s string) (d time.Duration, isNumber bool, err error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && strings.HasPrefix(s, "-"), err == nil && n < 0:
+		return 0, true, errMaxAgeNegative(strings.TrimPrefix(s, "+") + "s")
+	case errors.Is(err, strconv.ErrRange), err == nil && n > int64(maxMaxAge/time.Second):
+		return 0, true, errMaxAgeTooLong(strings.TrimPrefix(s, "+") + "s")
+	case err != nil:
+		return 0, false, nil
+	}
+	return time.Duration(n) * time.Second, true, nil
+}
+
+func errMaxAgeNegative(value string) error {
+	return fmt.Errorf("max_age %s is negative: use 0 to tell browsers not to cache preflights", value)
+}
+
+func errMaxAgeTooLong(value string) error {
+	return fmt.Errorf("max_age %s is more than 24h, longer than any browser keeps a preflight (Chromium 2h, Firefox 24h, Safari 10m): use at most 2h", value)
 }
 
 // formatDuration writes d without Go's trailing zero units: 3h, not 3h0m0s.
@@ -118,6 +149,11 @@ func (c Config) CheckCombination() error {
 		return nil
 	}
 	var errs []error
+	for _, expr := range c.OriginRegexps {
+		if err := checkRegexpHosts(expr); err != nil {
+			errs = append(errs, fmt.Errorf("credentials are allowed, and %w; with credentials such a regexp would let those sites read your users' data", err))
+		}
+	}
 	for _, o := range c.Origins {
 		if o == "*" {
 			errs = append(errs, errors.New("origins * cannot be combined with credentials (in JSON, allowed_origins [\"*\"] with allow_credentials): browsers refuse Access-Control-Allow-Origin: * on credentialed requests, and reflecting any origin with credentials would let every site read your users' data; list the exact origins of your frontends"))
@@ -134,8 +170,10 @@ func (c Config) CheckCombination() error {
 }
 
 // ErrNoOrigin is the error of a policy that names no origin: CORS denies
-// by default, and a policy that can allow nobody is a mistake.
-var ErrNoOrigin = errors.New("no origin is allowed: list the origins of your frontends (origins https://app.example.com, in JSON \"allowed_origins\"), or write origins * for a public API")
+// by default, and a policy that can allow nobody is a mistake. Origins
+// kept in an environment variable vanish without a trace when it is
+// empty or unset, so the message names that cause too.
+var ErrNoOrigin = errors.New("no origin is allowed: list the origins of your frontends (origins https://app.example.com, in JSON \"allowed_origins\"), or write origins * for a public API; if the origins come from an environment variable such as {$CORS_ORIGINS}, it was empty or unset")
 
 // CheckHasOrigin refuses a configuration with no origin at all.
 func (c Config) CheckHasOrigin() error {
@@ -145,9 +183,21 @@ func (c Config) CheckHasOrigin() error {
 	return nil
 }
 
+// Warning is a setting that loads but is probably not what the user
+// wants. Setting and Value name what it is about, so that the Caddyfile
+// parser can give the line where that value was written.
+type Warning struct {
+	Setting string // the Caddyfile subdirective: "origins", "methods", "max_age", ...
+	Value   string // the value in question; empty for a flag or a duration
+	Message string
+}
+
 // Warnings lists what is allowed but probably not what the user wants.
-func (c Config) Warnings() []string {
-	var warnings []string
+func (c Config) Warnings() []Warning {
+	var warnings []Warning
+	warn := func(setting, value, message string) {
+		warnings = append(warnings, Warning{Setting: setting, Value: value, Message: message})
+	}
 	anyOrigin := false
 	for _, o := range c.Origins {
 		if o == "*" {
@@ -156,22 +206,44 @@ func (c Config) Warnings() []string {
 		}
 		p, err := origins.ParsePattern(o)
 		if err == nil && c.Credentials && p.Scheme == "http" && !isLoopback(p.Host) {
-			warnings = append(warnings, fmt.Sprintf("origin %q is plain http and credentials are allowed: anyone on the network path can pose as it and read credentialed responses; use https", o))
+			warn("origins", o, fmt.Sprintf("origin %q is plain http and credentials are allowed: anyone on the network path can pose as it and read credentialed responses; use https", o))
+		}
+	}
+	if !c.Credentials {
+		for _, expr := range c.OriginRegexps {
+			if err := checkRegexpHosts(expr); err != nil {
+				warn("origin_regexp", expr, err.Error()+"; it would be refused together with credentials")
+			}
+		}
+	}
+	for _, m := range c.Methods {
+		if methods.Normalize(m) == m && strings.ToUpper(m) != m {
+			warn("methods", m, fmt.Sprintf("method %q is not upper case and not one of the six names browsers upper-case (DELETE GET HEAD OPTIONS POST PUT): browsers send it exactly as the script wrote it, so fetch(url, {method: %q}) will be refused; write %q if that is what your scripts send", m, strings.ToUpper(m), strings.ToUpper(m)))
 		}
 	}
 	if anyOrigin && len(c.Origins)+len(c.OriginRegexps) > 1 {
-		warnings = append(warnings, "origins * allows every origin: the other origins listed make no difference")
+		warn("origins", "*", "origins * allows every origin: the other origins listed make no difference")
 	}
 	if c.MaxAge != nil && *c.MaxAge > 2*time.Hour {
-		warnings = append(warnings, fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", formatDuration(*c.MaxAge)))
+		warn("max_age", "", fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", formatDuration(*c.MaxAge)))
 	}
 	if c.PrivateNetwork {
-		warnings = append(warnings, "private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access (a permission prompt using ordinary CORS headers); Firefox and Safari send neither")
+		warn("private_network", "", "private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access (a permission prompt using ordinary CORS headers); Firefox and Safari send neither")
 	}
 	return warnings
 }
 
+// checkRegexpHosts judges the hosts a regexp can match, once it compiles;
+// one that does not is CheckOriginRegexp's error, not a second one here.
+func checkRegexpHosts(expr string) error {
+	if _, err := origins.CompileRegexp(expr); err != nil {
+		return nil
+	}
+	return origins.CheckRegexpHosts(expr)
+}
+
 func isLoopback(host string) bool {
+	host = strings.TrimSuffix(host, ".")
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}

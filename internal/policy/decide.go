@@ -23,16 +23,21 @@ const (
 	Preflight
 )
 
-// Classify tells what kind of request has method and header h. h must have
+// Classify tells what kind of request has method and header h, and gives
+// its Origin field lines, looked up once for the whole request. h must have
 // canonical keys, as net/http gives them.
-func Classify(method string, h http.Header) Kind {
-	if _, ok := h["Origin"]; !ok {
-		return NotCORS
+func Classify(method string, h http.Header) (Kind, []string) {
+	origin, ok := h["Origin"]
+	if !ok {
+		return NotCORS, nil
 	}
-	if _, ok := h["Access-Control-Request-Method"]; ok && method == http.MethodOptions {
-		return Preflight
+	if method != http.MethodOptions {
+		return Actual, origin
 	}
-	return Actual
+	if _, ok := h["Access-Control-Request-Method"]; ok {
+		return Preflight, origin
+	}
+	return Actual, origin
 }
 
 // Reason is why a request was refused, as a short stable word for logs,
@@ -47,38 +52,66 @@ const (
 	ReasonPrivateNetwork Reason = "private_network" // a Private Network Access preflight the policy does not answer
 )
 
-// Rejection says why a request gets no CORS headers.
+// Rejection says why a request gets no CORS headers. The zero value is no
+// rejection: it is returned by value, so that deciding costs no allocation.
 type Rejection struct {
-	Reason  Reason
-	format  string // what failed, with one %q for value, or none
-	value   string // the request value at fault, as sent
-	message string // built by the first call to Message
+	Reason Reason // empty: the request is allowed
+	format string // what failed, with one %q for value, or none
+	value  string // the request value at fault, as sent
 }
 
-// Message is one line for people: which part failed and the request value
-// at fault, cut to 64 visible ASCII bytes. It never shows the configured
-// lists (R8). It is built only when asked for, since a refused CORS request
-// is only logged at debug level, and once: a refused preflight shows it in
-// its log line and in its body.
-func (r *Rejection) Message() string {
-	if r.message == "" {
-		r.message = r.format
-		if before, after, found := strings.Cut(r.format, "%q"); found {
-			r.message = before + strconv.Quote(Printable(r.value)) + after
-		}
+// Refused reports whether r is a rejection.
+func (r Rejection) Refused() bool { return r.Reason != "" }
+
+// MaxValueLen is how much of a request value a body or a log line shows.
+const MaxValueLen = 64
+
+// AppendMessage appends one line for people to b: which part failed and the
+// request value at fault, cut to MaxValueLen visible ASCII bytes and quoted.
+// It never shows the configured lists (R8). Given a b with room for
+// MessageLen more bytes, it does not allocate.
+func (r Rejection) AppendMessage(b []byte) []byte {
+	before, after, found := strings.Cut(r.format, "%q")
+	b = append(b, before...)
+	if found {
+		b = append(b, '"')
+		b = AppendPrintable(b, r.value, MaxValueLen, true)
+		b = append(b, '"')
 	}
-	return r.message
+	return append(b, after...)
 }
 
-func reject(reason Reason, format string, value string) *Rejection {
-	return &Rejection{Reason: reason, format: format, value: value}
+// MessageLen bounds the length of what AppendMessage appends.
+func (r Rejection) MessageLen() int {
+	// Each shown byte may be escaped (\" or \\), then the quotes and "...".
+	return len(r.format) + 2*min(len(r.value), MaxValueLen) + len(`""...`)
 }
 
-// Printable cuts a request value to 64 bytes and replaces what is not
+// PreflightStatus is the status of the answer to a preflight refused for
+// r. A refused origin gets 403 and learns nothing of the policy. An allowed
+// origin gets 200: browsers check the status before the method and the
+// headers, so only an ok status lets the console name the method or header
+// that failed instead of blaming the status or the origin (R8).
+func (r Rejection) PreflightStatus() int {
+	if r.Reason == ReasonOrigin || r.Reason == ReasonMalformed {
+		return http.StatusForbidden
+	}
+	return http.StatusOK
+}
+
+// Message is AppendMessage as a string.
+func (r Rejection) Message() string {
+	return string(r.AppendMessage(make([]byte, 0, r.MessageLen())))
+}
+
+func reject(reason Reason, format string, value string) Rejection {
+	return Rejection{Reason: reason, format: format, value: value}
+}
+
+// Printable cuts a request value to limit bytes and replaces what is not
 // visible ASCII, so a response body or a log line never carries the raw
 // bytes a client sent.
-func Printable(s string) string {
-	const limit = 64
+func Printable(s string, limit int) string {
 	clean := len(s) <= limit
 	for i := 0; clean && i < len(s); i++ {
 		clean = 0x20 <= s[i] && s[i] <= 0x7e
@@ -86,36 +119,45 @@ func Printable(s string) string {
 	if clean {
 		return s
 	}
+	return string(AppendPrintable(make([]byte, 0, min(len(s), limit)+len("...")), s, limit, false))
+}
+
+// AppendPrintable appends s to b as Printable shows it, with '"' and '\\'
+// escaped as in a Go string literal when quoted.
+func AppendPrintable(b []byte, s string, limit int, quoted bool) []byte {
 	cut := len(s) > limit
 	if cut {
 		s = s[:limit]
 	}
-	b := []byte(s)
-	for i, c := range b {
-		if c < 0x20 || c > 0x7e {
-			b[i] = '?'
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e:
+			b = append(b, '?')
+		case quoted && (c == '"' || c == '\\'):
+			b = append(b, '\\', c)
+		default:
+			b = append(b, c)
 		}
 	}
 	if cut {
-		return string(b) + "..."
+		b = append(b, "..."...)
 	}
-	return string(b)
+	return b
 }
 
 // checkOrigin gives the Access-Control-Allow-Origin of a CORS request:
 // "*" for a policy open to any origin, else the request's origin byte for
 // byte (R9, R10). A request with several Origin lines is malformed (R15).
-func (p *Policy) checkOrigin(h http.Header) (string, *Rejection) {
+func (p *Policy) checkOrigin(values []string) (string, Rejection) {
 	if p.anyOrigin {
-		return "*", nil
+		return "*", Rejection{}
 	}
-	values := h["Origin"]
 	if len(values) != 1 {
 		return "", reject(ReasonMalformed, "the request has "+strconv.Itoa(len(values))+" Origin headers", "")
 	}
 	origin := values[0]
 	if p.origins.Allows(origin) {
-		return origin, nil
+		return origin, Rejection{}
 	}
 	if _, ok := origins.Parse(origin); ok {
 		return "", reject(ReasonOrigin, "origin %q is not allowed", origin)
@@ -123,22 +165,23 @@ func (p *Policy) checkOrigin(h http.Header) (string, *Rejection) {
 	return "", reject(ReasonMalformed, "origin %q is not a valid origin", origin)
 }
 
-// Actual answers a CORS request that is not a preflight. A refused one
-// still goes on to the next handler, without CORS headers (R46).
-func (p *Policy) Actual(h http.Header) (Response, *Rejection) {
+// Actual answers a CORS request that is not a preflight, given its Origin
+// field lines. A refused one still goes on to the next handler, without
+// CORS headers (R46).
+func (p *Policy) Actual(origin []string) (Response, Rejection) {
 	if p.anyOrigin {
-		return p.NotCORS(), nil
+		return p.NotCORS(), Rejection{}
 	}
-	origin, rej := p.checkOrigin(h)
-	if rej != nil {
+	allowOrigin, rej := p.checkOrigin(origin)
+	if rej.Refused() {
 		return Response{Vary: varyOrigin}, rej
 	}
 	return Response{
-		AllowOrigin:      origin,
+		AllowOrigin:      allowOrigin,
 		AllowCredentials: p.credentialsValue(),
 		ExposeHeaders:    p.exposeHeaders,
 		Vary:             varyOrigin,
-	}, nil
+	}, Rejection{}
 }
 
 // NotCORS answers a request without Origin. A policy open to any origin
@@ -152,54 +195,56 @@ func (p *Policy) NotCORS() Response {
 	return Response{Vary: varyOrigin}
 }
 
-// RejectedPreflight is the CORS part of the answer to a refused
-// preflight: no Access-Control-* header at all, only Vary (R8, R44).
-func (p *Policy) RejectedPreflight() Response {
-	return Response{Vary: p.preflightVary}
-}
-
-// Preflight answers a preflight request (R7-R36, R48).
-func (p *Policy) Preflight(h http.Header) (Response, *Rejection) {
-	allowOrigin, rej := p.checkOrigin(h)
-	if rej != nil {
-		return p.RejectedPreflight(), rej
+// Preflight answers a preflight request with Origin field lines origin and
+// header h (R7-R36, R48). A refused one gets the headers of what it asked
+// for that is allowed and nothing else, with the status
+// Rejection.PreflightStatus gives (R8).
+func (p *Policy) Preflight(origin []string, h http.Header) (Response, Rejection) {
+	allowOrigin, rej := p.checkOrigin(origin)
+	if rej.Refused() {
+		// Not even the origin: nothing of the policy is shown (R8).
+		return Response{Vary: p.preflightVary}, rej
 	}
-	allowMethods, rej := p.checkMethod(h["Access-Control-Request-Method"])
-	if rej != nil {
-		return p.RejectedPreflight(), rej
+	response := Response{
+		AllowOrigin:      allowOrigin,
+		AllowCredentials: p.credentialsValue(),
+		Vary:             p.preflightVary,
 	}
+	// Every part is checked whatever failed before it, so that the answer
+	// lists all that is allowed; the rejection names the first part that
+	// is not.
+	response.AllowMethods, rej = p.checkMethod(h["Access-Control-Request-Method"])
 	allowHeaders, rejected, err := headers.ParseRequestList(h["Access-Control-Request-Headers"], p.allowsHeader)
+	response.AllowHeaders = allowHeaders
 	switch {
+	case rej.Refused():
 	case err != nil:
-		return p.RejectedPreflight(), reject(ReasonHeader, err.Error(), "")
+		rej = reject(ReasonHeader, err.Error(), "")
 	case rejected != "" && !headers.IsToken(rejected):
-		return p.RejectedPreflight(), reject(ReasonHeader, "header %q is not a valid header name", rejected)
+		rej = reject(ReasonHeader, "header %q is not a valid header name", rejected)
 	case rejected != "":
-		return p.RejectedPreflight(), reject(ReasonHeader, "header %q is not allowed", rejected)
+		rej = reject(ReasonHeader, "header %q is not allowed", rejected)
 	}
-	var allowPrivateNetwork string
 	if pna := h["Access-Control-Request-Private-Network"]; len(pna) == 1 && pna[0] == "true" {
-		if !p.privateNetwork {
-			return p.RejectedPreflight(), reject(ReasonPrivateNetwork, "private network access is not allowed", "")
+		switch {
+		case p.privateNetwork:
+			response.AllowPrivateNetwork = "true"
+		case !rej.Refused():
+			rej = reject(ReasonPrivateNetwork, "private network access is not allowed", "")
 		}
-		allowPrivateNetwork = "true"
 	}
-	return Response{
-		AllowOrigin:         allowOrigin,
-		AllowCredentials:    p.credentialsValue(),
-		AllowMethods:        allowMethods,
-		AllowHeaders:        allowHeaders,
-		MaxAge:              p.maxAge,
-		AllowPrivateNetwork: allowPrivateNetwork,
-		Vary:                p.preflightVary,
-	}, nil
+	if !rej.Refused() {
+		// Nothing about a refused preflight may be cached.
+		response.MaxAge = p.maxAge
+	}
+	return response, rej
 }
 
 // checkMethod gives the Access-Control-Allow-Methods of an allowed
 // preflight. Safelisted methods always pass and need no header (R5, R21);
 // "*" is a wildcard to browsers only without credentials (R23), so with
 // credentials the method is echoed. Browsers send exactly one token (R26).
-func (p *Policy) checkMethod(values []string) (string, *Rejection) {
+func (p *Policy) checkMethod(values []string) (string, Rejection) {
 	if len(values) != 1 {
 		return "", reject(ReasonMethod, "the request has "+strconv.Itoa(len(values))+" Access-Control-Request-Method headers", "")
 	}
@@ -210,13 +255,13 @@ func (p *Policy) checkMethod(values []string) (string, *Rejection) {
 	case !headers.IsToken(method):
 		return "", reject(ReasonMethod, "method %q is not a valid method", method)
 	case methods.IsSafelisted(method):
-		return "", nil
+		return "", Rejection{}
 	case !p.allowsMethod(method):
 		return "", reject(ReasonMethod, "method %q is not allowed", method)
 	case p.anyMethod && !p.credentials:
-		return "*", nil
+		return "*", Rejection{}
 	}
-	return method, nil
+	return method, Rejection{}
 }
 
 func (p *Policy) credentialsValue() string {

@@ -47,8 +47,9 @@ func TestClassify(t *testing.T) {
 		{"preflight", "OPTIONS", preflight("https://a.example", "PUT", ""), Preflight},
 	}
 	for _, tt := range tests {
-		if got := Classify(tt.method, tt.h); got != tt.want {
-			t.Errorf("%s: Classify = %v, want %v", tt.name, got, tt.want)
+		got, origin := Classify(tt.method, tt.h)
+		if got != tt.want || len(origin) != len(tt.h["Origin"]) {
+			t.Errorf("%s: Classify = %v, %q, want %v, %q", tt.name, got, origin, tt.want, tt.h["Origin"])
 		}
 	}
 }
@@ -127,7 +128,7 @@ func TestPreflight(t *testing.T) {
 			name:   "PATCH does not allow patch",
 			config: Config{Origins: []string{app}, Methods: []string{"PATCH"}},
 			h:      preflight(app, "patch", ""),
-			want:   Response{Vary: preflightVary}, reason: ReasonMethod, msg: `method "patch" is not allowed`,
+			want:   Response{AllowOrigin: app, Vary: preflightVary}, reason: ReasonMethod, msg: `method "patch" is not allowed`,
 		},
 		{
 			name:   "patch allows patch",
@@ -145,7 +146,7 @@ func TestPreflight(t *testing.T) {
 			name:   "lower-case get is not safelisted",
 			config: Config{Origins: []string{app}},
 			h:      preflight(app, "get", ""),
-			want:   Response{Vary: preflightVary}, reason: ReasonMethod,
+			want:   Response{AllowOrigin: app, Vary: preflightVary}, reason: ReasonMethod,
 		},
 		{
 			name:   "any method answers * without credentials",
@@ -163,31 +164,31 @@ func TestPreflight(t *testing.T) {
 			name:   "a method list is not a method",
 			config: Config{Origins: []string{app}, Methods: []string{"*"}},
 			h:      preflight(app, "PUT,DELETE", ""),
-			want:   Response{Vary: preflightVary}, reason: ReasonMethod, msg: "not a valid method",
+			want:   Response{AllowOrigin: app, Vary: preflightVary}, reason: ReasonMethod, msg: "not a valid method",
 		},
 		{
 			name:   "empty Access-Control-Request-Method",
 			config: Config{Origins: []string{app}},
 			h:      preflight(app, "", ""),
-			want:   Response{Vary: preflightVary}, reason: ReasonMethod, msg: "empty",
+			want:   Response{AllowOrigin: app, Vary: preflightVary}, reason: ReasonMethod, msg: "empty",
 		},
 		{
-			name:   "header not allowed",
+			name:   "header not allowed: the allowed ones are listed, the refused one is not",
 			config: Config{Origins: []string{app}, Headers: []string{"X-Request-Id"}},
 			h:      preflight(app, "GET", "x-request-id,x-debug"),
-			want:   Response{Vary: preflightVary}, reason: ReasonHeader, msg: `header "x-debug" is not allowed`,
+			want:   Response{AllowOrigin: app, AllowHeaders: "x-request-id", Vary: preflightVary}, reason: ReasonHeader, msg: `header "x-debug" is not allowed`,
 		},
 		{
 			name:   "no header allowed: a preflight asking for content-type fails",
 			config: Config{Origins: []string{app}},
 			h:      preflight(app, "POST", "content-type"),
-			want:   Response{Vary: preflightVary}, reason: ReasonHeader,
+			want:   Response{AllowOrigin: app, Vary: preflightVary}, reason: ReasonHeader,
 		},
 		{
 			name:   "any header does not cover Authorization",
 			config: Config{Origins: []string{app}, Headers: []string{"*"}},
 			h:      preflight(app, "GET", "authorization,x-anything"),
-			want:   Response{Vary: preflightVary}, reason: ReasonHeader, msg: `"authorization"`,
+			want:   Response{AllowOrigin: app, AllowHeaders: "x-anything", Vary: preflightVary}, reason: ReasonHeader, msg: `"authorization"`,
 		},
 		{
 			name:   "any header and Authorization by name",
@@ -202,10 +203,10 @@ func TestPreflight(t *testing.T) {
 			want:   Response{AllowOrigin: app, AllowHeaders: "x-a,x-b,x-c", Vary: preflightVary},
 		},
 		{
-			name:   "a 1 MiB Access-Control-Request-Headers fails at once",
-			config: Config{Origins: []string{app}, Headers: []string{"*"}},
-			h:      preflight(app, "GET", strings.Repeat("x-a,", 256<<10)),
-			want:   Response{Vary: preflightVary}, reason: ReasonHeader, msg: "too long",
+			name:   "a 1 MiB Access-Control-Request-Headers fails at once: no header is listed",
+			config: Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"*"}, MaxAge: seconds(600)},
+			h:      preflight(app, "PUT", strings.Repeat("x-a,", 256<<10)),
+			want:   Response{AllowOrigin: app, AllowMethods: "PUT", Vary: preflightVary}, reason: ReasonHeader, msg: "too long",
 		},
 		{
 			name:   "credentials and max_age",
@@ -232,27 +233,88 @@ func TestPreflight(t *testing.T) {
 			want:   Response{AllowOrigin: app, Vary: preflightVary + ", Access-Control-Request-Private-Network"},
 		},
 		{
-			name:   "private network not allowed",
-			config: Config{Origins: []string{app}},
-			h:      http.Header{"Origin": {app}, "Access-Control-Request-Method": {"GET"}, "Access-Control-Request-Private-Network": {"true"}},
-			want:   Response{Vary: preflightVary}, reason: ReasonPrivateNetwork,
+			name:   "private network not allowed: the rest is answered, without Allow-Private-Network",
+			config: Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"X-Request-Id"}},
+			h:      http.Header{"Origin": {app}, "Access-Control-Request-Method": {"PUT"}, "Access-Control-Request-Headers": {"x-request-id"}, "Access-Control-Request-Private-Network": {"true"}},
+			want:   Response{AllowOrigin: app, AllowMethods: "PUT", AllowHeaders: "x-request-id", Vary: preflightVary}, reason: ReasonPrivateNetwork,
+		},
+		{
+			name:   "refused method: no Allow-Methods, the allowed headers listed, no Max-Age",
+			config: Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"X-Request-Id"}, MaxAge: seconds(600)},
+			h:      preflight(app, "PURGE", "x-request-id"),
+			want:   Response{AllowOrigin: app, AllowHeaders: "x-request-id", Vary: preflightVary}, reason: ReasonMethod, msg: `method "PURGE" is not allowed`,
+		},
+		{
+			name:   "refused method and header: the method is named, the allowed header still listed",
+			config: Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"X-Request-Id"}},
+			h:      preflight(app, "PURGE", "x-debug,x-request-id"),
+			want:   Response{AllowOrigin: app, AllowHeaders: "x-request-id", Vary: preflightVary}, reason: ReasonMethod, msg: `"PURGE"`,
+		},
+		{
+			name:   "refused header with credentials: Allow-Credentials and the method as for a success, no Max-Age",
+			config: Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"X-Request-Id"}, Credentials: true, MaxAge: seconds(600)},
+			h:      preflight(app, "PUT", "x-request-id,x-debug"),
+			want:   Response{AllowOrigin: app, AllowCredentials: "true", AllowMethods: "PUT", AllowHeaders: "x-request-id", Vary: preflightVary}, reason: ReasonHeader, msg: `header "x-debug" is not allowed`,
+		},
+		{
+			name:   "refused header from any origin: Allow-Origin *",
+			config: Config{Origins: []string{"*"}, Methods: []string{"*"}},
+			h:      preflight("https://whoever.example", "DELETE", "x-debug"),
+			want:   Response{AllowOrigin: "*", AllowMethods: "*", Vary: preflightVary}, reason: ReasonHeader,
+		},
+		{
+			name:   "a header name that is not a token is refused, the allowed ones still listed",
+			config: Config{Origins: []string{app}, Headers: []string{"X-Request-Id"}},
+			h:      preflight(app, "GET", "x-request-id,x debug"),
+			want:   Response{AllowOrigin: app, AllowHeaders: "x-request-id", Vary: preflightVary}, reason: ReasonHeader, msg: "not a valid header name",
+		},
+		{
+			name:   "refused header with private network allowed: Allow-Private-Network for what is allowed",
+			config: Config{Origins: []string{app}, PrivateNetwork: true, MaxAge: seconds(60)},
+			h:      http.Header{"Origin": {app}, "Access-Control-Request-Method": {"GET"}, "Access-Control-Request-Headers": {"x-debug"}, "Access-Control-Request-Private-Network": {"true"}},
+			want:   Response{AllowOrigin: app, AllowPrivateNetwork: "true", Vary: preflightVary + ", Access-Control-Request-Private-Network"}, reason: ReasonHeader,
+		},
+		{
+			name:   "refused origin with credentials: nothing of the policy, not even Allow-Credentials",
+			config: Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"X-Request-Id"}, Credentials: true, MaxAge: seconds(600)},
+			h:      preflight("https://evil.example", "PUT", "x-request-id"),
+			want:   Response{Vary: preflightVary}, reason: ReasonOrigin,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, rejection := mustNew(t, tt.config).Preflight(tt.h)
+			got, rejection := mustNew(t, tt.config).Preflight(tt.h["Origin"], tt.h)
 			if got != tt.want {
 				t.Errorf("response\n got %+v\nwant %+v", got, tt.want)
 			}
 			switch {
-			case tt.reason == "" && rejection != nil:
+			case tt.reason == "" && rejection.Refused():
 				t.Errorf("rejected: %+v", rejection)
-			case tt.reason != "" && rejection == nil:
+			case tt.reason != "" && !rejection.Refused():
 				t.Errorf("allowed, want rejected for %s", tt.reason)
 			case tt.reason != "" && (rejection.Reason != tt.reason || !strings.Contains(rejection.Message(), tt.msg)):
 				t.Errorf("rejection %+v, want reason %s and a message with %q", rejection, tt.reason, tt.msg)
 			}
 		})
+	}
+}
+
+func TestRejectedPreflightStatus(t *testing.T) {
+	tests := []struct {
+		name   string
+		reason Reason
+		want   int
+	}{
+		{"a refused origin gets 403", ReasonOrigin, http.StatusForbidden},
+		{"a malformed origin gets 403", ReasonMalformed, http.StatusForbidden},
+		{"a refused method from an allowed origin gets 200, so the browser names the method", ReasonMethod, http.StatusOK},
+		{"a refused header from an allowed origin gets 200, so the browser names the header", ReasonHeader, http.StatusOK},
+		{"refused private network from an allowed origin gets 200", ReasonPrivateNetwork, http.StatusOK},
+	}
+	for _, tt := range tests {
+		if got := (&Rejection{Reason: tt.reason}).PreflightStatus(); got != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }
 
@@ -281,13 +343,13 @@ func TestActualAndNotCORS(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, tt.got, tt.want)
 		}
 	}
-	if _, rejection := withCredentials.Actual(http.Header{"Origin": {"https://evil.example"}}); rejection == nil || rejection.Reason != ReasonOrigin {
+	if _, rejection := withCredentials.Actual([]string{"https://evil.example"}); rejection.Reason != ReasonOrigin {
 		t.Errorf("refused origin: rejection %+v", rejection)
 	}
 }
 
 func get(p *Policy, origin string) Response {
-	r, _ := p.Actual(http.Header{"Origin": {origin}})
+	r, _ := p.Actual([]string{origin})
 	return r
 }
 
@@ -310,8 +372,35 @@ func TestPrintable(t *testing.T) {
 		strings.Repeat("a", 100): strings.Repeat("a", 64) + "...",
 	}
 	for in, want := range tests {
-		if got := Printable(in); got != want {
+		if got := Printable(in, MaxValueLen); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The message quotes the value at fault as strconv.Quote would quote its
+// printable form, and fits the room MessageLen says, so that a refused
+// preflight's body is built in one allocation.
+func TestRejectionMessage(t *testing.T) {
+	tests := []struct {
+		value, want string
+	}{
+		{"PURGE", `method "PURGE" is not allowed`},
+		{`a"b\c`, `method "a\"b\\c" is not allowed`},
+		{"x\r\n\u202e", `method "x?????" is not allowed`},
+		{strings.Repeat(`"`, 100), `method "` + strings.Repeat(`\"`, 64) + `..." is not allowed`},
+	}
+	for _, tt := range tests {
+		r := reject(ReasonMethod, "method %q is not allowed", tt.value)
+		if got := r.Message(); got != tt.want {
+			t.Errorf("Message for %q = %s, want %s", tt.value, got, tt.want)
+		}
+		buf := make([]byte, 0, r.MessageLen())
+		if allocs := testing.AllocsPerRun(10, func() { _ = r.AppendMessage(buf[:0]) }); allocs != 0 {
+			t.Errorf("AppendMessage for %q allocates %v times within MessageLen", tt.value, allocs)
+		}
+	}
+	if r := reject(ReasonPrivateNetwork, "private network access is not allowed", ""); r.Message() != "private network access is not allowed" {
+		t.Errorf("a message without a value: %q", r.Message())
 	}
 }

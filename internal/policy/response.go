@@ -62,15 +62,22 @@ func managedIndex(key string) int {
 // has a value for, none for the others, and every Vary token of r once,
 // next to the tokens others put there (R42).
 //
-// It runs twice per response, before the next handler and when the
-// response is committed, so it walks the header map once instead of
+// It runs on every response, so it walks the header map once instead of
 // looking up each managed name, and changes nothing (allocating nothing)
-// when h already carries r.
+// when h already carries r, as it does for a second cors handler on the
+// same response (in handle_errors).
 func (r *Response) Apply(h http.Header) {
+	r.ApplyWith(h, nil, nil)
+}
+
+// ApplyWith is Apply, and sets each of names to the value at the same
+// position in values, as a field line of its own, in the same allocation as
+// the CORS headers: the answer to a refused preflight sets its headers in
+// one.
+func (r *Response) ApplyWith(h http.Header, names, values []string) {
 	want := r.values()
 	var present uint8 // bit i: ManagedHeaders[i] already holds want[i]
 	var vary []string
-	// Before the next handler runs the map is usually empty: nothing to walk.
 	for key, current := range h {
 		if key == "Vary" {
 			vary = current
@@ -98,6 +105,7 @@ func (r *Response) Apply(h http.Header) {
 	if needVary {
 		missing++
 	}
+	missing += len(names)
 	if missing > 0 {
 		// One backing array for every field line set here. Each line is its
 		// own full slice (cap == len), so a later handler that appends to one
@@ -113,6 +121,10 @@ func (r *Response) Apply(h http.Header) {
 		if needVary {
 			lines = append(lines, r.Vary)
 			h["Vary"] = lines[len(lines)-1 : len(lines) : len(lines)]
+		}
+		for i, name := range names {
+			lines = append(lines, values[i])
+			h[name] = lines[len(lines)-1 : len(lines) : len(lines)]
 		}
 	}
 	if r.Vary == "" || needVary || len(vary) == 1 && vary[0] == r.Vary {

@@ -75,14 +75,14 @@ func TestApplyAgainCostsNothing(t *testing.T) {
 func TestApplySharesNoValueSliceBetweenResponses(t *testing.T) {
 	p := mustNew(t, Config{Origins: []string{"https://app.example.com"}, Credentials: true, Expose: []string{"X-Mine"}})
 	first := http.Header{}
-	r, _ := p.Actual(http.Header{"Origin": {"https://app.example.com"}})
+	r, _ := p.Actual([]string{"https://app.example.com"})
 	r.Apply(first)
 	first["Access-Control-Allow-Credentials"][0] = "mutated"
 	first["Access-Control-Expose-Headers"] = append(first["Access-Control-Expose-Headers"], "X-Appended")
 	first["Vary"][0] = "mutated"
 
 	second := http.Header{}
-	r, _ = p.Actual(http.Header{"Origin": {"https://app.example.com"}})
+	r, _ = p.Actual([]string{"https://app.example.com"})
 	r.Apply(second)
 	want := http.Header{
 		"Access-Control-Allow-Origin":      {"https://app.example.com"},

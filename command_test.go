@@ -1,0 +1,67 @@
+package cors
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"unicode"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+
+	"github.com/caddy-cors/cors/internal/corscheck"
+)
+
+// runCorsCheck runs `caddy cors-check args...` with the flags the command
+// registers, and returns its exit status, output and error.
+func runCorsCheck(t *testing.T, args ...string) (int, string, error) {
+	t.Helper()
+	registered, ok := caddycmd.Commands()["cors-check"]
+	if !ok {
+		t.Fatal("cors-check is not registered")
+	}
+	cmd := &cobra.Command{}
+	registered.CobraFunc(cmd)
+	if err := cmd.Flags().Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	status, err := cmdCorsCheck(caddycmd.Flags{FlagSet: cmd.Flags()}, &out)
+	return status, out.String(), err
+}
+
+func TestCorsCheckRefusesAnUnknownBrowser(t *testing.T) {
+	status, _, err := runCorsCheck(t, "--origin", "https://app.example.com", "--browser", "opera", "http://127.0.0.1:1/")
+	if status != corscheck.ExitError || err == nil || !strings.Contains(err.Error(), "use chromium, firefox, webkit") {
+		t.Errorf("exit %d, error %v; want 2 and the three engines", status, err)
+	}
+}
+
+// The server's bytes reach the terminal through the text report and
+// through --json; neither may carry a control or a bidi override.
+func TestCorsCheckEscapesTheServersBytesInBothOutputs(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "https://app.example.com\x9b2J\u202e")
+		w.Header().Set("Location", "/\u202etxt.exe")
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	for format, escaped := range map[string]string{"--json=false": `\x9b2J\u202e`, "--json": `\\x9b2J\\u202e`} {
+		t.Run(format, func(t *testing.T) {
+			status, out, err := runCorsCheck(t, "--origin", "https://app.example.com", format, srv.URL+"/items")
+			if status != corscheck.ExitBlocked || err != nil {
+				t.Fatalf("exit %d, error %v; want blocked\n%s", status, err, out)
+			}
+			for _, r := range out {
+				if r != '\n' && !unicode.IsPrint(r) {
+					t.Errorf("output holds %U:\n%s", r, out)
+				}
+			}
+			if !strings.Contains(out, escaped) {
+				t.Errorf("output does not show the escaped value:\n%s", out)
+			}
+		})
+	}
+}
