@@ -16,11 +16,15 @@ import (
 )
 
 func init() {
-	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "cors-check",
-		Usage: "--origin <origin> [--method <method>] [--header '<name>: <value>'...] [--credentials] [--body-type <mime-type>] [--browser chromium|firefox|webkit] [--json] [--timeout <duration>] <url>",
-		Short: "Checks a cross-origin request the way a browser does",
-		Long: `
+	caddycmd.RegisterCommand(corsCheckCommand)
+}
+
+// corsCheckCommand is `caddy cors-check`.
+var corsCheckCommand = caddycmd.Command{
+	Name:  "cors-check",
+	Usage: "--origin <origin> [--method <method>] [--header '<name>: <value>'...] [--credentials] [--body-type <mime-type>] [--browser chromium|firefox|webkit] [--json] [--timeout <duration>] <url>",
+	Short: "Checks a cross-origin request the way a browser does",
+	Long: `
 Makes the CORS check a browser makes for a fetch() from a page at --origin
 to <url> (the Fetch standard's checks, in Chromium's order), against any
 server, and prints each step:
@@ -76,25 +80,24 @@ block it, 2 on a usage error or when the server cannot be reached.
 --timeout
     Time limit of each request. Default: 10s.
 `,
-		CobraFunc: func(cmd *cobra.Command) {
-			cmd.Flags().String("origin", "", "Origin of the page making the request")
-			cmd.Flags().String("method", "GET", "Request method")
-			cmd.Flags().StringArrayP("header", "H", nil, "Request header 'Name: value' set by the script (repeatable)")
-			cmd.Flags().Bool("credentials", false, "Make the request with credentials: 'include'")
-			cmd.Flags().String("body-type", "", "Content-Type of the request body")
-			cmd.Flags().String("browser", string(corscheck.Chromium), "Engine whose console message and preflight cache to follow: chromium, firefox or webkit")
-			cmd.Flags().Bool("json", false, "Print the report as JSON")
-			cmd.Flags().Duration("timeout", corscheck.DefaultTimeout, "Time limit of each request")
-			// A flag error is a usage error: exit 2, like the command's own.
-			cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-				return exitWith(c, corscheck.ExitError, err)
-			})
-			cmd.RunE = func(c *cobra.Command, args []string) error {
-				status, err := cmdCorsCheck(caddycmd.Flags{FlagSet: c.Flags()}, os.Stdout)
-				return exitWith(c, status, err)
-			}
-		},
-	})
+	CobraFunc: func(cmd *cobra.Command) {
+		cmd.Flags().String("origin", "", "Origin of the page making the request")
+		cmd.Flags().String("method", "GET", "Request method")
+		cmd.Flags().StringArrayP("header", "H", nil, "Request header 'Name: value' set by the script (repeatable)")
+		cmd.Flags().Bool("credentials", false, "Make the request with credentials: 'include'")
+		cmd.Flags().String("body-type", "", "Content-Type of the request body")
+		cmd.Flags().String("browser", string(corscheck.Chromium), "Engine whose console message and preflight cache to follow: chromium, firefox or webkit")
+		cmd.Flags().Bool("json", false, "Print the report as JSON")
+		cmd.Flags().Duration("timeout", corscheck.DefaultTimeout, "Time limit of each request")
+		// A flag error is a usage error: exit 2, like the command's own.
+		cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+			return exitWith(c, corscheck.ExitError, err)
+		})
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			status, err := cmdCorsCheck(caddycmd.Flags{FlagSet: c.Flags()}, os.Stdout)
+			return exitWith(c, status, err)
+		}
+	},
 }
 
 var errBlocked = errors.New("the browser would block this request")
