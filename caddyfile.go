@@ -313,18 +313,14 @@ type locatedWarning struct {
 // caddyfileWarnings carries each cors directive's warnings, with their
 // lines, from the Caddyfile adapter to Provision: warnings are logged
 // once, when the configuration loads, but only the adapter knows lines,
-// and the JSON between the two has no room for them. The key is the
-// handler's JSON, which is all Provision has; identical handlers in one
-// Caddyfile share an entry, and a later adaptation replaces what an
-// earlier one stored.
+// and the JSON between the two has no room for them (Caddy gives plugins
+// no way to add adapter warnings of their own). The key is the handler's
+// JSON, which is all Provision has; identical handlers in one Caddyfile
+// share an entry. Only the latest adaptation is kept, so that the map
+// holds one Caddyfile's directives however often Caddy reloads.
 var caddyfileWarnings struct {
 	sync.Mutex
-	byHandler map[string]adaptedWarnings
-}
-
-type adaptedWarnings struct {
-	adaptation *struct{} // one per Caddyfile adaptation, kept in its Helper.State
-	warnings   []locatedWarning
+	byHandler map[string][]locatedWarning
 }
 
 // rememberWarnings stores the warnings of c, read from h, for Provision.
@@ -333,23 +329,17 @@ func rememberWarnings(h httpcaddyfile.Helper, c *CORS, warnings []locatedWarning
 	if err != nil {
 		return
 	}
+	// Helper.State lives for one adaptation: the first cors directive of
+	// an adaptation finds no mark there and starts the map afresh.
 	const stateKey = "cors.adaptation"
-	adaptation, ok := h.State[stateKey].(*struct{})
-	if !ok {
-		adaptation = new(struct{})
-		h.State[stateKey] = adaptation
-	}
+	_, sameAdaptation := h.State[stateKey]
+	h.State[stateKey] = true
 	caddyfileWarnings.Lock()
 	defer caddyfileWarnings.Unlock()
-	if caddyfileWarnings.byHandler == nil {
-		caddyfileWarnings.byHandler = make(map[string]adaptedWarnings)
+	if !sameAdaptation || caddyfileWarnings.byHandler == nil {
+		caddyfileWarnings.byHandler = make(map[string][]locatedWarning)
 	}
-	entry := caddyfileWarnings.byHandler[string(key)]
-	if entry.adaptation != adaptation {
-		entry = adaptedWarnings{adaptation: adaptation}
-	}
-	entry.warnings = append(entry.warnings, warnings...)
-	caddyfileWarnings.byHandler[string(key)] = entry
+	caddyfileWarnings.byHandler[string(key)] = append(caddyfileWarnings.byHandler[string(key)], warnings...)
 }
 
 // adaptedWarningsOf gives the warnings the Caddyfile adapter stored for a
@@ -361,6 +351,6 @@ func adaptedWarningsOf(c *CORS) ([]locatedWarning, bool) {
 	}
 	caddyfileWarnings.Lock()
 	defer caddyfileWarnings.Unlock()
-	entry, ok := caddyfileWarnings.byHandler[string(key)]
-	return entry.warnings, ok
+	warnings, ok := caddyfileWarnings.byHandler[string(key)]
+	return warnings, ok
 }

@@ -802,3 +802,33 @@ func TestCaddyfileMatcherThatSeesPreflights(t *testing.T) {
 		t.Errorf("logged %v, want no warning", entries)
 	}
 }
+
+// TestCaddyfileWarningsKeepOnlyTheLatestAdaptation proves that reloading a
+// Caddyfile neither repeats its warnings at provision nor keeps those of
+// earlier Caddyfiles: each adaptation replaces what the last one stored.
+func TestCaddyfileWarningsKeepOnlyTheLatestAdaptation(t *testing.T) {
+	adapt := func(maxAge string) {
+		t.Helper()
+		input := "http://localhost:9400 {\n\tcors https://app.example.com {\n\t\tmax_age " + maxAge + "\n\t}\n}\n"
+		if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handler := func(maxAge time.Duration) *CORS {
+		d := caddy.Duration(maxAge)
+		return &CORS{AllowedOrigins: []string{"https://app.example.com"}, MaxAge: &d}
+	}
+	for range 3 {
+		adapt("3h")
+	}
+	if warnings, _ := adaptedWarningsOf(handler(3 * time.Hour)); len(warnings) != 1 {
+		t.Errorf("after three adaptations of one Caddyfile, Provision would log %d warnings, want 1: %v", len(warnings), warnings)
+	}
+	adapt("4h")
+	if warnings, stored := adaptedWarningsOf(handler(3 * time.Hour)); stored {
+		t.Errorf("an earlier Caddyfile's warnings are still kept: %v", warnings)
+	}
+	if warnings, _ := adaptedWarningsOf(handler(4 * time.Hour)); len(warnings) != 1 {
+		t.Errorf("the latest Caddyfile's warnings: %v, want one", warnings)
+	}
+}

@@ -3,8 +3,10 @@ package cors
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -127,8 +129,8 @@ const (
 // refusalSampler is zap's sampler, used as a gate before a refusal line is
 // built: it is given one entry per refusal, keyed by kind and reason, and
 // lets through those whose line is to be written. One gate serves every
-// cors handler: zap's sampler holds 458 KB of counters, which one per
-// handler and reason would multiply. A variable, so that tests can start
+// cors handler, each with keys of its own: zap's sampler holds 458 KB of
+// counters, which one per handler would multiply. A variable, so that tests can start
 // from fresh counts.
 var refusalSampler = newRefusalSampler()
 
@@ -136,16 +138,23 @@ func newRefusalSampler() zapcore.Core {
 	return zapcore.NewSamplerWithOptions(gate{}, time.Second, logSampleFirst, logSampleThereafter)
 }
 
-// refusalKeys are the sampler's keys, by kindIndex and position in
-// outcomes.
-var refusalKeys = func() (keys [len(kindNames)][len(outcomes)]string) {
+// refusalKeys are one handler's keys for the sampler, by kindIndex and
+// position in outcomes. Each handler has its own, so that a flood refused by
+// one site's policy does not silence the refusals of another.
+type refusalKeys [len(kindNames)][len(outcomes)]string
+
+// handlersProvisioned numbers the handlers, to tell their keys apart.
+var handlersProvisioned atomic.Uint64
+
+func newRefusalKeys() (keys refusalKeys) {
+	handler := strconv.FormatUint(handlersProvisioned.Add(1), 10)
 	for k, kind := range kindNames {
 		for o, reason := range outcomes {
-			keys[k][o] = kind + " " + string(reason)
+			keys[k][o] = handler + " " + kind + " " + string(reason)
 		}
 	}
 	return keys
-}()
+}
 
 // gate is the core under refusalSampler: every entry the sampler passes on
 // is let through, marked by a non-nil result.
@@ -172,7 +181,7 @@ func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, 
 	if !c.logger.Core().Enabled(level) {
 		return
 	}
-	key := zapcore.Entry{Level: level, Message: refusalKeys[kindIndex(kind)][outcome], Time: time.Now()}
+	key := zapcore.Entry{Level: level, Message: c.refusalKeys[kindIndex(kind)][outcome], Time: time.Now()}
 	if refusalSampler.Check(key, nil) == nil {
 		return
 	}

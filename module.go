@@ -119,8 +119,9 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
-	policy *policy.Policy
-	logger *zap.Logger
+	policy      *policy.Policy
+	logger      *zap.Logger
+	refusalKeys refusalKeys
 }
 
 // CaddyModule returns the Caddy module information.
@@ -135,6 +136,7 @@ func (CORS) CaddyModule() caddy.ModuleInfo {
 // problem is reported at once, each with what to write instead.
 func (c *CORS) Provision(ctx caddy.Context) error {
 	c.logger = ctx.Logger()
+	c.refusalKeys = newRefusalKeys()
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}

@@ -109,6 +109,34 @@ func TestRefusalLogLinesAreSampledPerReason(t *testing.T) {
 	}
 }
 
+// TestRefusalLogLinesAreSampledPerHandler proves that a flood refused by
+// one cors handler leaves another handler's refusals of the same reason
+// logged in full: one site under attack does not hide another's problem.
+func TestRefusalLogLinesAreSampledPerHandler(t *testing.T) {
+	flooded := provision(t, `{"allowed_origins":["`+app+`"]}`)
+	quiet := provision(t, `{"allowed_origins":["`+app+`"]}`)
+	floodedCore, _ := observer.New(zapcore.InfoLevel)
+	useLogger(flooded, zap.New(floodedCore))
+	quietCore, quietLogs := observer.New(zapcore.InfoLevel)
+	useLogger(quiet, zap.New(quietCore))
+
+	refuseOrigin := func(c *CORS) {
+		r := httptest.NewRequest(http.MethodOptions, "http://api.example.com/", nil)
+		r.Header = preflightHeader("https://evil.example", "PUT", "")
+		refusedPreflight(t, c, r)
+	}
+	for range 1000 {
+		refuseOrigin(flooded)
+	}
+	const quietRefusals = 5
+	for range quietRefusals {
+		refuseOrigin(quiet)
+	}
+	if n := quietLogs.Len(); n != quietRefusals {
+		t.Errorf("%d lines for %d refusals by a handler next to a flooded one, want every one", n, quietRefusals)
+	}
+}
+
 // Earlier handlers may have set Vary and even a stale CORS header: a
 // refused preflight keeps the first, merged, and loses the second.
 func TestRefusedPreflightMergesVaryAndDropsStaleCORSHeaders(t *testing.T) {

@@ -20,6 +20,12 @@ func readableResponseHeaders(h http.Header, credentials bool) ([]string, []Check
 	raw, _ := fieldValue(h, exposeHeaders)
 	exposed, _ := parseAllowList(raw, true)
 	wildcard := !credentials && slices.Contains(exposed, "*")
+	// Sets, not slice searches: a hostile server may send tens of thousands
+	// of names in each of the header map and the list.
+	isExposed := make(map[string]bool, len(exposed))
+	for _, name := range exposed {
+		isExposed[name] = true
+	}
 
 	var readable []string
 	for name := range h {
@@ -27,7 +33,7 @@ func readableResponseHeaders(h http.Header, credentials bool) ([]string, []Check
 		if lower == "set-cookie" || lower == "set-cookie2" {
 			continue
 		}
-		if wildcard || slices.Contains(safelistedResponseHeaders, lower) || slices.Contains(exposed, lower) {
+		if wildcard || slices.Contains(safelistedResponseHeaders, lower) || isExposed[lower] {
 			readable = append(readable, lower)
 		}
 	}
@@ -46,8 +52,9 @@ func readableResponseHeaders(h http.Header, credentials bool) ([]string, []Check
 	}
 	var absent []string
 	for _, name := range exposed {
-		if name != "*" && h.Get(name) == "" && !slices.Contains(absent, name) {
+		if name != "*" && h.Get(name) == "" && isExposed[name] {
 			absent = append(absent, name)
+			isExposed[name] = false // listed once
 		}
 	}
 	if len(absent) > 0 {

@@ -2,6 +2,7 @@ package corscheck
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -42,4 +43,32 @@ func withField(h http.Header, name, value string) http.Header {
 		c.Set(name, value)
 	}
 	return c
+}
+
+// TestReadableResponseHeadersNamesEachAbsentHeaderOnce proves an exposed
+// name missing from the response is reported once, however often listed.
+func TestReadableResponseHeadersNamesEachAbsentHeaderOnce(t *testing.T) {
+	_, checks := readableResponseHeaders(fields(exposeHeaders, "X-Gone, x-gone, X-Id, X-Gone", "X-Id", "1"), false)
+	last := checks[len(checks)-1].Detail
+	if last != "exposed but not in this response: x-gone" {
+		t.Errorf("last note %q, want x-gone named once as absent", last)
+	}
+}
+
+// BenchmarkReadableResponseHeadersHostile measures a hostile response at
+// the header limit: about 40,000 header names and as many exposed ones.
+// Its cost grows linearly with their number (it took seconds when each
+// name searched the whole list).
+func BenchmarkReadableResponseHeadersHostile(b *testing.B) {
+	h := http.Header{}
+	var exposed []string
+	for i := 0; len(exposed)*8 < maxResponseHeaderBytes/2; i++ {
+		name := "X-H" + strconv.Itoa(i)
+		h[name] = []string{"1"}
+		exposed = append(exposed, "x-e"+strconv.Itoa(i))
+	}
+	h[exposeHeaders] = []string{strings.Join(exposed, ",")}
+	for b.Loop() {
+		readableResponseHeaders(h, false)
+	}
 }

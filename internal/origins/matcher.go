@@ -18,6 +18,7 @@ type Matcher struct {
 	subdomains map[string][]Pattern // by parent domain
 	anyPort    map[string][]Pattern // by host
 	regexps    []*regexp.Regexp
+	domains    [][]string // by regexp: the domains its ways through end in
 
 	publicSuffixes publicSuffixCache
 }
@@ -29,6 +30,13 @@ func NewMatcher(patterns []Pattern, regexps []*regexp.Regexp) *Matcher {
 		subdomains: make(map[string][]Pattern),
 		anyPort:    make(map[string][]Pattern),
 		regexps:    regexps,
+	}
+	for _, re := range regexps {
+		var domains []string
+		if re != nil {
+			domains = regexpDomains(re.String())
+		}
+		m.domains = append(m.domains, domains)
 	}
 	for _, p := range patterns {
 		switch {
@@ -60,8 +68,8 @@ func (m *Matcher) Allows(origin string) bool {
 	if m.matchesPattern(o) {
 		return true
 	}
-	for _, re := range m.regexps {
-		if re.MatchString(origin) {
+	for i, re := range m.regexps {
+		if re.MatchString(origin) && m.withinDomains(o.Host, m.domains[i]) {
 			return true
 		}
 	}
@@ -88,6 +96,21 @@ func (m *Matcher) matchesPattern(o Origin) bool {
 			if p.Scheme == o.Scheme && (p.AnyPort || p.Port == o.Port) {
 				return len(m.publicSuffixes.of(o.Host)) <= len(strings.TrimSuffix(parent, "."))
 			}
+		}
+	}
+	return false
+}
+
+// withinDomains reports whether host lies within the registrable domain
+// of one of domains, as a subdomain pattern's host must (R52).
+func (m *Matcher) withinDomains(host string, domains []string) bool {
+	if domains == nil {
+		return true
+	}
+	name := strings.TrimSuffix(host, ".")
+	for _, d := range domains {
+		if name == d || strings.HasSuffix(name, "."+d) && len(m.publicSuffixes.of(host)) <= len(d) {
+			return true
 		}
 	}
 	return false
@@ -128,10 +151,13 @@ func (c *publicSuffixCache) of(host string) string {
 	if c.byHost == nil {
 		c.byHost = make(map[string]string)
 	}
-	if len(c.byHost) < maxCachedHosts {
-		// Both are parts of a request header: keep copies, not the header.
-		c.byHost[strings.Clone(host)] = strings.Clone(suffix)
+	if len(c.byHost) >= maxCachedHosts {
+		// Start afresh rather than stop caching: a flood of made-up hosts
+		// must not keep the real ones out for good.
+		clear(c.byHost)
 	}
+	// Both are parts of a request header: keep copies, not the header.
+	c.byHost[strings.Clone(host)] = strings.Clone(suffix)
 	return suffix
 }
 

@@ -124,6 +124,21 @@ func TestMatcherStaysWithinTheRegistrableDomain(t *testing.T) {
 	})
 }
 
+// TestMatcherRegexpStaysWithinTheRegistrableDomain proves the same of a
+// regexp: one ending in amazonaws.com matches amazonaws.com's own hosts,
+// not a bucket registered under the public suffix s3.amazonaws.com, which
+// no analysis of the expression when it loads can rule out.
+func TestMatcherRegexpStaysWithinTheRegistrableDomain(t *testing.T) {
+	m := newTestMatcher(t, nil, `https://.*\.amazonaws\.com`, `https://[a-z0-9.-]+\.core\.windows\.net`, `https://app\.example\.org`)
+	assertAllows(t, m, []allowsCase{
+		{"https://console.amazonaws.com", true},
+		{"https://attacker-bucket.s3.amazonaws.com", false},
+		{"https://api.core.windows.net", true},
+		{"https://account.blob.core.windows.net", false},
+		{"https://app.example.org", true},
+	})
+}
+
 // TestMatcherTrailingDot proves that a trailing-dot host is a distinct
 // origin, allowed only where it is configured, byte for byte (R11, R12).
 func TestMatcherTrailingDot(t *testing.T) {
@@ -180,8 +195,8 @@ func assertAllows(t *testing.T, m *Matcher, cases []allowsCase) {
 }
 
 // TestPublicSuffixCacheIsBounded proves that made-up hosts cannot grow the
-// cache of public suffix lookups without bound, and that answers stay
-// right once it is full.
+// cache of public suffix lookups without bound, nor keep later hosts out of
+// it, and that answers stay right throughout.
 func TestPublicSuffixCacheIsBounded(t *testing.T) {
 	m := newTestMatcher(t, []string{"https://*.amazonaws.com"})
 	for i := range maxCachedHosts + 10 {
@@ -189,8 +204,12 @@ func TestPublicSuffixCacheIsBounded(t *testing.T) {
 			t.Fatalf("host %d refused", i)
 		}
 	}
-	if n := len(m.publicSuffixes.byHost); n != maxCachedHosts {
+	if n := len(m.publicSuffixes.byHost); n > maxCachedHosts {
 		t.Errorf("cache holds %d hosts, want at most %d", n, maxCachedHosts)
+	}
+	m.Allows("https://real.amazonaws.com")
+	if _, cached := m.publicSuffixes.byHost["real.amazonaws.com"]; !cached {
+		t.Error("after a flood of made-up hosts, a new host is no longer cached")
 	}
 	assertAllows(t, m, []allowsCase{
 		{"https://x.s3.amazonaws.com", false},

@@ -24,22 +24,48 @@ func CheckRegexpHosts(expr string) error {
 		return fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
 	}
 	for _, branch := range expand(re.Simplify()) {
-		if err := checkBranchHost(expr, branch); err != nil {
+		if _, err := checkBranchHost(expr, branch); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// regexpDomains gives the domain the hosts of each way through expr end
+// in, or nil when one way has none (a regexp loaded without credentials).
+func regexpDomains(expr string) []string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var domains []string
+	for _, branch := range expand(re.Simplify()) {
+		domain, err := checkBranchHost(expr, branch)
+		if err != nil {
+			return nil
+		}
+		domains = append(domains, domain)
+	}
+	return domains
+}
+
 // checkBranchHost judges the host of one way through an expression.
-func checkBranchHost(expr string, branch []piece) error {
-	host := withoutPort(branch)
-	if i := lastFixed(host, "://"); i >= 0 {
-		host = host[i+len("://"):]
+func checkBranchHost(expr string, branch []piece) (string, error) {
+	// The host starts after the scheme's "://"; only then is a ':' the
+	// port's (https:.* has its ':' in the scheme).
+	host := withoutPort(branch, false)
+	if i := lastFixed(branch, "://"); i >= 0 {
+		host = withoutPort(branch[i+len("://"):], true)
 	}
 	suffix := fixedSuffix(host)
+	if len(host) > 0 && !host[0].variable && host[0].fixed == '[' && (len(suffix) != len(host) || !strings.HasSuffix(suffix, "]")) {
+		return "", fmt.Errorf("origin_regexp %q matches IPv6 hosts it does not write out: write each address out in full, or list exact origins such as http://[::1]:8080", expr)
+	}
+	if last := suffix[strings.LastIndexByte(suffix, '.')+1:]; len(suffix) != len(host) && last != "" && strings.Trim(last, "0123456789") == "" {
+		return "", fmt.Errorf("origin_regexp %q matches IP addresses it does not write out, which have no registrable domain to stay within: list exact origins such as https://192.0.2.1", expr)
+	}
 	if len(suffix) == len(host) {
-		return nil // a host written out in full
+		return strings.TrimSuffix(suffix, "."), nil // a host written out in full
 	}
 	// The variable part may end inside the first label of the fixed
 	// suffix ([a-z]+example\.com matches evilexample.com), so only what
@@ -51,12 +77,12 @@ func checkBranchHost(expr string, branch []piece) error {
 	}
 	domain = strings.TrimSuffix(domain, ".")
 	if !found || domain == "" {
-		return fmt.Errorf("origin_regexp %q matches hosts in any domain, so sites you do not control too: list exact origins, use a subdomain pattern such as https://*.example.com, or end the host part with your own domain, as in https://[a-z0-9-]+\\.example\\.com", expr)
+		return "", fmt.Errorf("origin_regexp %q matches hosts in any domain, so sites you do not control too: list exact origins, use a subdomain pattern such as https://*.example.com, or end the host part with your own domain, as in https://[a-z0-9-]+\\.example\\.com", expr)
 	}
 	if isPublicSuffix(domain) {
-		return fmt.Errorf("origin_regexp %q matches every site under the public suffix %q, which anyone can register: list exact origins, or end the host part with your own domain under it, as in https://[a-z0-9-]+\\.your-domain\\.%s", expr, domain, strings.ReplaceAll(domain, ".", `\.`))
+		return "", fmt.Errorf("origin_regexp %q matches every site under the public suffix %q, which anyone can register: list exact origins, or end the host part with your own domain under it, as in https://[a-z0-9-]+\\.your-domain\\.%s", expr, domain, strings.ReplaceAll(domain, ".", `\.`))
 	}
-	return nil
+	return domain, nil
 }
 
 // piece is one step of a way through an expression: a fixed character, or
@@ -154,13 +180,13 @@ func union(a, b [][]piece) [][]piece {
 // fixed ':' followed only by digits, fixed or variable. A variable piece
 // may match any character, but one that only ends the origin after a
 // fixed ':' is the port's.
-func withoutPort(branch []piece) []piece {
+func withoutPort(branch []piece, variablePort bool) []piece {
 	for i := len(branch) - 1; i >= 0; i-- {
 		p := branch[i]
 		switch {
 		case !p.variable && p.fixed == ':':
 			return branch[:i]
-		case p.variable, '0' <= p.fixed && p.fixed <= '9':
+		case p.variable && variablePort, !p.variable && '0' <= p.fixed && p.fixed <= '9':
 			continue
 		}
 		break

@@ -39,6 +39,16 @@ func TestCheckRegexpHosts(t *testing.T) {
 		{expr: `https?://([a-z]+\.example\.com|.*)`, want: []string{"matches hosts in any domain"}},
 		{expr: `https://[a-z]+example`, want: []string{"matches hosts in any domain"}},
 		{expr: `https://192\.168\.1\.[0-9]+`, want: []string{"matches hosts in any domain"}},
+		{expr: `https:.*`, want: []string{"matches hosts in any domain"}}, // the ':' is the scheme's, not a port's
+		{expr: `https?:.+`, want: []string{"matches hosts in any domain"}},
+		{expr: `https:/+[a-z.-]+`, want: []string{"matches hosts in any domain"}},
+		{expr: `.*\.example\.com:[0-9]+`, want: []string{"matches hosts in any domain"}}, // without "://" only a fixed port is taken as one
+		{expr: `.*x\.example\.com:8080`},
+
+		// IP addresses have no registrable domain.
+		{expr: `https://[0-9]+\.1\.1\.1`, want: []string{"matches IP addresses it does not write out"}},
+		{expr: `https://.*\.1\.1`, want: []string{"matches IP addresses it does not write out"}},
+		{expr: `https://\[2001:.*`, want: []string{"matches IPv6 hosts it does not write out"}},
 
 		// A fixed suffix that is a public suffix.
 		{expr: `https://[a-z0-9-]+\.github\.io`, want: []string{`public suffix "github.io"`, `your-domain\.github\.io`}},
