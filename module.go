@@ -51,8 +51,8 @@ func init() {
 //
 // Each refused preflight is logged at `info`, each refused CORS request at
 // `debug`, with the request's values cut and limited to visible ASCII. The
-// lines are sampled per reason: in each second, the first 10 of a reason
-// are written, then one in 100. Metrics count every request.
+// lines are sampled per handler and reason: in each second, the first 10
+// of a reason are written, then one in 100. Metrics count every request.
 type CORS struct {
 	// The origins allowed to read responses, as browsers send them:
 	// `scheme://host[:port]`, lower case, no path and no trailing slash, for
