@@ -49,6 +49,34 @@ func regexpDomains(expr string) []string {
 	return domains
 }
 
+// RegexpCanMatchPlainHTTP reports whether some way through expr, an
+// expression CompileRegexp accepted, can match an http:// origin whose host
+// it does not write out as one that isLoopback accepts: over plain http,
+// anyone on the network path can pose as such an origin.
+func RegexpCanMatchPlainHTTP(expr string, isLoopback func(host string) bool) bool {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	for _, branch := range expand(re.Simplify()) {
+		i := lastFixed(branch, "://")
+		if i < 0 {
+			return true // no scheme written out: http among others
+		}
+		scheme := branch[:i]
+		if written := fixedSuffix(scheme); len(written) == len(scheme) && written != "http" {
+			continue // https, or another scheme written out in full
+		}
+		host := withoutPort(branch[i+len("://"):], true)
+		if written := fixedSuffix(host); strings.HasSuffix(written, ".localhost") ||
+			len(written) == len(host) && isLoopback(written) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
 // checkBranchHost judges the host of one way through an expression.
 func checkBranchHost(expr string, branch []piece) (string, error) {
 	// The host starts after the scheme's "://"; only then is a ':' the

@@ -209,11 +209,14 @@ func (c Config) Warnings() []Warning {
 			warn("origins", o, fmt.Sprintf("origin %q is plain http and credentials are allowed: anyone on the network path can pose as it and read credentialed responses; use https", o))
 		}
 	}
-	if !c.Credentials {
-		for _, expr := range c.OriginRegexps {
+	for _, expr := range c.OriginRegexps {
+		switch {
+		case !c.Credentials:
 			if err := checkRegexpHosts(expr); err != nil {
 				warn("origin_regexp", expr, err.Error()+"; it would be refused together with credentials")
 			}
+		case origins.RegexpCanMatchPlainHTTP(expr, isLoopback):
+			warn("origin_regexp", expr, fmt.Sprintf("origin_regexp %q can match plain http origins and credentials are allowed: anyone on the network path can pose as them and read credentialed responses; match https:// only", expr))
 		}
 	}
 	for _, m := range c.Methods {

@@ -147,6 +147,11 @@ func TestWarnings(t *testing.T) {
 		{"lower-case method browsers normalize", Config{Origins: []string{"*"}, Methods: []string{"delete", "put"}}, ""},
 		{"upper-case method", Config{Origins: []string{"*"}, Methods: []string{"PATCH"}}, ""},
 		{"regexp over any domain without credentials", Config{OriginRegexps: []string{`https://.*`}}, `origin_regexp "https://.*" matches hosts in any domain`},
+		{"plain http regexp with credentials", Config{OriginRegexps: []string{`http://[a-z]+\.example\.com`}, Credentials: true}, `origin_regexp "http://[a-z]+\\.example\\.com" can match plain http origins`},
+		{"either scheme regexp with credentials", Config{OriginRegexps: []string{`https?://app\.example\.com`}, Credentials: true}, "can match plain http origins"},
+		{"any scheme regexp with credentials", Config{OriginRegexps: []string{`[a-z]+://app\.example\.com`}, Credentials: true}, "can match plain http origins"},
+		{"https regexp with credentials", Config{OriginRegexps: []string{`https://[a-z]+\.example\.com(:[0-9]+)?`}, Credentials: true}, ""},
+		{"loopback http regexps with credentials", Config{OriginRegexps: []string{`http://localhost:[0-9]+`, `http://127\.0\.0\.1:(3000|4000)`, `http://[a-z]+\.localhost:[0-9]+`, `http://\[::1\]:[0-9]+`}, Credentials: true}, ""},
 	}
 	for _, tt := range tests {
 		warnings := warningMessages(tt.config)
