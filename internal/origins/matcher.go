@@ -34,7 +34,9 @@ func NewMatcher(patterns []Pattern, regexps []*regexp.Regexp) *Matcher {
 	for _, re := range regexps {
 		var domains []string
 		if re != nil {
-			domains = regexpDomains(re.String())
+			// nil for a regexp whose hosts end in no domain, loaded without
+			// credentials after a warning: nothing to stay within.
+			domains, _ = regexpDomains(re.String())
 		}
 		m.domains = append(m.domains, domains)
 	}

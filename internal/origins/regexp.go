@@ -19,34 +19,26 @@ import (
 // sequence of fixed characters and variable parts, and the host of each
 // must end in fixed characters that name a registrable domain.
 func CheckRegexpHosts(expr string) error {
-	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		return fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
-	}
-	for _, branch := range expand(re.Simplify()) {
-		if _, err := checkBranchHost(expr, branch); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := regexpDomains(expr)
+	return err
 }
 
 // regexpDomains gives the domain the hosts of each way through expr end
-// in, or nil when one way has none (a regexp loaded without credentials).
-func regexpDomains(expr string) []string {
-	re, err := syntax.Parse(expr, syntax.Perl)
+// in, or the first way whose hosts end in none (CheckRegexpHosts).
+func regexpDomains(expr string) ([]string, error) {
+	branches, err := writeOut(expr)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var domains []string
-	for _, branch := range expand(re.Simplify()) {
+	for _, branch := range branches {
 		domain, err := checkBranchHost(expr, branch)
 		if err != nil {
-			return nil
+			return nil, err
 		}
 		domains = append(domains, domain)
 	}
-	return domains
+	return domains, nil
 }
 
 // RegexpCanMatchPlainHTTP reports whether some way through expr, an
@@ -54,20 +46,18 @@ func regexpDomains(expr string) []string {
 // it does not write out as one that isLoopback accepts: over plain http,
 // anyone on the network path can pose as such an origin.
 func RegexpCanMatchPlainHTTP(expr string, isLoopback func(host string) bool) bool {
-	re, err := syntax.Parse(expr, syntax.Perl)
+	branches, err := writeOut(expr)
 	if err != nil {
 		return false
 	}
-	for _, branch := range expand(re.Simplify()) {
-		i := lastFixed(branch, "://")
-		if i < 0 {
+	for _, branch := range branches {
+		scheme, host, found := splitScheme(branch)
+		if !found {
 			return true // no scheme written out: http among others
 		}
-		scheme := branch[:i]
 		if written := fixedSuffix(scheme); len(written) == len(scheme) && written != "http" {
 			continue // https, or another scheme written out in full
 		}
-		host := withoutPort(branch[i+len("://"):], true)
 		if written := fixedSuffix(host); strings.HasSuffix(written, ".localhost") ||
 			len(written) == len(host) && isLoopback(written) {
 			continue
@@ -77,14 +67,31 @@ func RegexpCanMatchPlainHTTP(expr string, isLoopback func(host string) bool) boo
 	return false
 }
 
+// writeOut parses expr and writes out each way through it.
+func writeOut(expr string) ([][]piece, error) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
+	}
+	return expand(re.Simplify()), nil
+}
+
+// splitScheme gives the scheme and the host, without its port, of one way
+// through an expression: the host starts after the last fixed "://", and
+// only there is a ':' the port's (https:.* has its ':' in the scheme).
+// Without a fixed "://" the whole way is taken as the host, and only a
+// ':' followed by fixed digits as a port.
+func splitScheme(branch []piece) (scheme, host []piece, found bool) {
+	i := lastFixed(branch, "://")
+	if i < 0 {
+		return nil, withoutPort(branch, false), false
+	}
+	return branch[:i], withoutPort(branch[i+len("://"):], true), true
+}
+
 // checkBranchHost judges the host of one way through an expression.
 func checkBranchHost(expr string, branch []piece) (string, error) {
-	// The host starts after the scheme's "://"; only then is a ':' the
-	// port's (https:.* has its ':' in the scheme).
-	host := withoutPort(branch, false)
-	if i := lastFixed(branch, "://"); i >= 0 {
-		host = withoutPort(branch[i+len("://"):], true)
-	}
+	_, host, _ := splitScheme(branch)
 	suffix := fixedSuffix(host)
 	if len(host) > 0 && !host[0].variable && host[0].fixed == '[' && (len(suffix) != len(host) || !strings.HasSuffix(suffix, "]")) {
 		return "", fmt.Errorf("origin_regexp %q matches IPv6 hosts it does not write out: write each address out in full, or list exact origins such as http://[::1]:8080", expr)
