@@ -116,10 +116,10 @@ func placeholders(allowed, reason string) caddy.ReplacerFunc {
 // cut to policy.MaxValueLen.
 const maxLoggedPathLen = 256
 
-// Refusal log lines are sampled per kind of request and reason, so that a
-// flood of refused requests (anyone can send preflights) writes a bounded
-// number of lines: in each second, the first logSampleFirst lines of a
-// reason are written, then one in logSampleThereafter. Metrics still count
+// Refusal log lines are sampled per handler, kind of request and reason,
+// so that a flood of refused requests (anyone can send preflights) writes a
+// bounded number of lines: in each second, the first logSampleFirst lines
+// of a reason are written, then one in logSampleThereafter. Metrics still count
 // every one.
 const (
 	logSampleFirst      = 10
@@ -127,11 +127,11 @@ const (
 )
 
 // refusalSampler is zap's sampler, used as a gate before a refusal line is
-// built: it is given one entry per refusal, keyed by kind and reason, and
-// lets through those whose line is to be written. One gate serves every
-// cors handler, each with keys of its own: zap's sampler holds 458 KB of
-// counters, which one per handler would multiply. A variable, so that tests can start
-// from fresh counts.
+// built: it is given one entry per refusal, keyed by handler, kind and
+// reason (refusalKeys), and lets through those whose line is to be
+// written. One gate serves every cors handler: zap's sampler holds 458 KB
+// of counters, which one per handler would multiply. A variable, so that
+// tests can start from fresh counts.
 var refusalSampler = newRefusalSampler()
 
 func newRefusalSampler() zapcore.Core {
@@ -253,6 +253,7 @@ func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection 
 // Caddy writes the error response with its own writer, past this wrapper,
 // from the same header map; when it wrote nothing, net/http sends the map
 // as it is.
+//
 // response is a pointer only so that it is not copied on the way: it is
 // not kept.
 func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response *policy.Response) error {
