@@ -100,8 +100,10 @@ func FuzzUnmarshalCaddyfile(f *testing.F) {
 		// The same text as the directive of a site, through the adapter
 		// (parseCaddyfile: matcher extraction, the "cors *" check). Text
 		// that closes the site block or opens others is about Caddy's
-		// parser, not this directive, so braces must pair up within it.
-		if !bracesPairUp(tokens) {
+		// parser, not this directive, so braces must pair up within it, and
+		// so must text that starts a line of its own outside the block (a
+		// named matcher, another directive).
+		if !staysInOneDirective(tokens) {
 			return
 		}
 		site := "http://localhost:9400 {\n\tcors " + input + "\n}\n"
@@ -117,11 +119,15 @@ func FuzzUnmarshalCaddyfile(f *testing.F) {
 	})
 }
 
-// bracesPairUp reports whether the unquoted braces among tokens open and
-// close in order, so that the tokens stay inside one directive.
-func bracesPairUp(tokens []caddyfile.Token) bool {
+// staysInOneDirective reports whether the unquoted braces among tokens
+// open and close in order and no token outside them starts a line after
+// the directive's, so that the tokens stay inside one directive.
+func staysInOneDirective(tokens []caddyfile.Token) bool {
 	depth := 0
 	for _, tok := range tokens {
+		if depth == 0 && tok.Line != tokens[0].Line && tok.Text != "}" {
+			return false
+		}
 		switch tok.Text {
 		case "{":
 			depth++
