@@ -163,19 +163,23 @@ func checkRegexpAnalysis(t *testing.T, expr string) {
 	}
 }
 
-// refInvalidPunycode is the reference check of "xn--" labels, on the
-// whole host at once: it must decode and encode back to itself.
+// refInvalidPunycode is the reference check of "xn--" labels, through
+// the IDNA lookup profile: each must decode and encode back to itself.
 func refInvalidPunycode(host string) string {
 	name := strings.TrimSuffix(strings.Trim(host, "[]"), ".")
-	if !strings.Contains(name, "xn--") {
-		return ""
-	}
-	unicode, err := idna.Lookup.ToUnicode(name)
-	if err != nil {
-		return name
-	}
-	if ascii, err := idna.Lookup.ToASCII(unicode); err != nil || ascii != name {
-		return name
+	for _, label := range strings.Split(name, ".") {
+		// Only a label that starts with the ACE prefix is Punycode:
+		// "0xn--" is a plain ASCII label.
+		if !strings.HasPrefix(label, "xn--") {
+			continue
+		}
+		unicode, err := idna.Lookup.ToUnicode(label)
+		if err != nil {
+			return label
+		}
+		if ascii, err := idna.Lookup.ToASCII(unicode); err != nil || ascii != label {
+			return label
+		}
 	}
 	return ""
 }
