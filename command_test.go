@@ -63,3 +63,27 @@ func TestCorsCheckEscapesTheServersBytesInBothOutputs(t *testing.T) {
 		})
 	}
 }
+
+// A server can send the text of an escape ("\x1b" as four characters) as
+// well as the control byte itself: the report must tell them apart, in
+// the text and in --json.
+func TestCorsCheckTellsAServersBackslashFromAnEscape(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "CORS preflight rejected: byte \x1b[2J, text \\x1b[2J", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	for format, want := range map[string]string{
+		"--json=false": `byte \x1b[2J, text \\x1b[2J`,
+		"--json":       `byte \\x1b[2J, text \\\\x1b[2J`,
+	} {
+		t.Run(format, func(t *testing.T) {
+			status, out, err := runCorsCheck(t, "--origin", "https://app.example.com", "--method", "PUT", format, srv.URL+"/items")
+			if status != corscheck.ExitBlocked || err != nil {
+				t.Fatalf("exit %d, error %v; want blocked\n%s", status, err, out)
+			}
+			if !strings.Contains(out, want) {
+				t.Errorf("output does not show %s:\n%s", want, out)
+			}
+		})
+	}
+}
