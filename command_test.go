@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"unicode"
 
@@ -83,6 +84,51 @@ func TestCorsCheckTellsAServersBackslashFromAnEscape(t *testing.T) {
 			}
 			if !strings.Contains(out, want) {
 				t.Errorf("output does not show %s:\n%s", want, out)
+			}
+		})
+	}
+}
+
+// cors-check must never change data by default: a PUT reaches the server
+// only with --send, and the output says whether it was sent.
+func TestCorsCheckSendsAPutOnlyWithSend(t *testing.T) {
+	var puts, preflights atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "https://app.example.com")
+		switch r.Method {
+		case http.MethodOptions:
+			preflights.Add(1)
+			w.Header().Set("Access-Control-Allow-Methods", "PUT")
+			w.WriteHeader(http.StatusNoContent)
+		case http.MethodPut:
+			puts.Add(1)
+		}
+	}))
+	defer srv.Close()
+	tests := []struct {
+		args []string
+		puts int32
+		want string
+	}{
+		{[]string{}, 0, "Verdict: PREFLIGHT PASSED; the actual PUT was not sent (add --send to send it and check its response)"},
+		{[]string{"--json"}, 0, `"actual_request_sent": false`},
+		{[]string{"--send"}, 1, "Verdict: ALLOWED"},
+		{[]string{"--send", "--json"}, 1, `"actual_request_sent": true`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(append([]string{"flags"}, tt.args...), " "), func(t *testing.T) {
+			puts.Store(0)
+			preflights.Store(0)
+			args := append([]string{"--origin", "https://app.example.com", "--method", "PUT"}, tt.args...)
+			status, out, err := runCorsCheck(t, append(args, srv.URL+"/items/1")...)
+			if status != 0 || err != nil {
+				t.Fatalf("exit %d, error %v; want 0\n%s", status, err, out)
+			}
+			if puts.Load() != tt.puts || preflights.Load() != 1 {
+				t.Errorf("the server got %d PUT and %d preflights, want %d and 1", puts.Load(), preflights.Load(), tt.puts)
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, out)
 			}
 		})
 	}

@@ -76,9 +76,15 @@ func TestCorsCheckAgainstCaddy(t *testing.T) {
 		{
 			name: "an allowed PUT with credentials, JSON and an allowed header",
 			request: corscheck.Request{URL: corsCheckAPI + "/items", Origin: appOrigin, Method: "PUT", Credentials: true,
-				Headers: []corscheck.Header{{Name: "X-Request-Id", Value: "1"}}, BodyType: "application/json"},
+				Headers: []corscheck.Header{{Name: "X-Request-Id", Value: "1"}}, BodyType: "application/json", Send: true},
 			verdict:  corscheck.Allowed,
 			readable: "content-length,content-type,x-request-id",
+		},
+		{
+			name: "the same PUT without Send stops after the preflight",
+			request: corscheck.Request{URL: corsCheckAPI + "/items", Origin: appOrigin, Method: "PUT", Credentials: true,
+				Headers: []corscheck.Header{{Name: "X-Request-Id", Value: "1"}}, BodyType: "application/json"},
+			verdict: corscheck.PreflightPassed,
 		},
 		{
 			name:     "a simple GET needs no preflight",
@@ -180,7 +186,7 @@ func TestCorsCheckCommand(t *testing.T) {
 
 	t.Run("allowed, as JSON", func(t *testing.T) {
 		status, out := run(t, "--origin", appOrigin, "--method", "PUT", "--header", "X-Request-Id: 1",
-			"--body-type", "application/json", "--credentials", "--json", corsCheckAPI+"/items")
+			"--body-type", "application/json", "--credentials", "--send", "--json", corsCheckAPI+"/items")
 		if status != 0 {
 			t.Fatalf("exit %d, want 0\n%s", status, out)
 		}

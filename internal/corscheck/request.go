@@ -29,6 +29,10 @@ type Request struct {
 	// Browser is the engine whose console message and preflight cache the
 	// report follows; "" is Chromium.
 	Browser Browser
+	// Send makes the actual request even when its method may change data
+	// on the server (any method but GET and HEAD). Without it the check
+	// stops after the preflight, where CORS decides for such a request.
+	Send bool
 }
 
 // Header is one request or response field line.
@@ -52,6 +56,7 @@ type preparedRequest struct {
 	headers     []Header
 	credentials bool
 	browser     Browser
+	send        bool
 	// dropped explains each header a script cannot set.
 	dropped []string
 	// sameOrigin: no CORS at all.
@@ -61,7 +66,7 @@ type preparedRequest struct {
 // prepare validates r the way fetch() does, so that a request a browser
 // would refuse to make is a usage error rather than a verdict.
 func (r Request) prepare() (preparedRequest, error) {
-	p := preparedRequest{credentials: r.Credentials}
+	p := preparedRequest{credentials: r.Credentials, send: r.Send}
 	browser, err := ParseBrowser(string(r.Browser))
 	if err != nil {
 		return p, err
