@@ -107,21 +107,23 @@ func TestCorsCheckAgainstCaddy(t *testing.T) {
 			verdict:   corscheck.Blocked,
 			corsError: "MethodDisallowedByPreflightResponse",
 			console:   "Method patch is not allowed by Access-Control-Allow-Methods in preflight response.",
-			fix:       "the cors module refused the preflight (method \"patch\" is not allowed): add patch to `methods` in the `cors` directive",
+			fix: "the cors module refused the preflight (method \"patch\" is not allowed): browsers send the method as the script wrote it " +
+				"(they upper-case only DELETE GET HEAD OPTIONS POST PUT), and methods are case-sensitive: " +
+				"write PATCH in the script (fetch(url, {method: \"PATCH\"})) and add PATCH to `methods` in the `cors` directive",
 		},
 		{
 			name:      "an origin the policy does not allow, on a preflight",
 			request:   corscheck.Request{URL: corsCheckAPI + "/items", Origin: "https://evil.example", Method: "PUT"},
 			verdict:   corscheck.Blocked,
 			corsError: "PreflightMissingAllowOriginHeader",
-			fix:       "the cors module refused the preflight (origin \"https://evil.example\" is not allowed)",
+			fix:       "the cors module refused the preflight (origin \"https://evil.example\" is not allowed): if this origin should be allowed, add it to `origins`",
 		},
 		{
 			name:      "an origin the policy does not allow",
 			request:   corscheck.Request{URL: corsCheckAPI + "/items", Origin: "https://evil.example"},
 			verdict:   corscheck.Blocked,
 			corsError: "MissingAllowOriginHeader",
-			fix:       "allow the origin in `cors`",
+			fix:       "if this origin should be allowed, add it to `cors`",
 		},
 		{
 			name:      "cors placed after basic_auth meets a 401",

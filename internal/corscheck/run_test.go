@@ -250,7 +250,7 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			blockedAt: "preflight",
 			corsError: "PreflightMissingAllowOriginHeader",
 			console:   "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
-			fix:       "the cors module refused the preflight (origin \"https://app.example.com\" is not allowed): add what it names to the `cors` directive",
+			fix:       "the cors module refused the preflight (origin \"https://app.example.com\" is not allowed): if this origin should be allowed, add it to `origins`",
 			methods:   []string{"OPTIONS"},
 		},
 		{
