@@ -19,6 +19,10 @@ func init() {
 	caddycmd.RegisterCommand(corsCheckCommand)
 }
 
+// corsCheckDocs is the command's documentation page; Caddy's own help
+// footer points to its site, which does not cover plugin commands.
+const corsCheckDocs = "https://github.com/caddy-cors/cors/blob/main/docs/cors-check.md"
+
 // corsCheckCommand is `caddy cors-check`.
 var corsCheckCommand = caddycmd.Command{
 	Name:  "cors-check",
@@ -100,11 +104,20 @@ preflight when --send is not given.
 		cmd.Flags().String("browser", string(corscheck.Chromium), "Engine whose console message and preflight cache to follow: chromium, firefox or webkit")
 		cmd.Flags().Bool("json", false, "Print the report as JSON")
 		cmd.Flags().Duration("timeout", corscheck.DefaultTimeout, "Time limit of each request")
+		// A template of its own replaces the footer Caddy sets on every
+		// command, which points to Caddy's site.
+		cmd.SetHelpTemplate((&cobra.Command{}).HelpTemplate() + "\nFull documentation of cors-check:\n" + corsCheckDocs + "\n")
 		// A flag error is a usage error: exit 2, like the command's own.
 		cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 			return exitWith(c, corscheck.ExitError, err)
 		})
 		cmd.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				// Run without a URL, as a first try often is: show how to
+				// call it, not only an error.
+				c.PrintErr(c.UsageString() + "\nFull documentation of cors-check:\n" + corsCheckDocs + "\n\n")
+				return exitWith(c, corscheck.ExitError, errors.New("give the URL to check, such as https://api.example.com/items"))
+			}
 			status, err := cmdCorsCheck(caddycmd.Flags{FlagSet: c.Flags()}, os.Stdout)
 			return exitWith(c, status, err)
 		}

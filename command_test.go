@@ -133,3 +133,45 @@ func TestCorsCheckSendsAPutOnlyWithSend(t *testing.T) {
 		})
 	}
 }
+
+// newCaddyRoot is the cobra command `caddy` as Caddy's cmd package builds
+// it (SilenceUsage, and a help footer pointing to Caddy's site), with
+// cors-check added as RegisterCommand adds it.
+func newCaddyRoot(stdout, stderr *bytes.Buffer) *cobra.Command {
+	root := &cobra.Command{Use: "caddy", SilenceUsage: true}
+	root.SetHelpTemplate(root.HelpTemplate() + "\nFull documentation is available at:\nhttps://caddyserver.com/docs/command-line\n")
+	cmd := &cobra.Command{Use: corsCheckCommand.Name + " " + corsCheckCommand.Usage, Short: corsCheckCommand.Short, Long: corsCheckCommand.Long}
+	corsCheckCommand.CobraFunc(cmd)
+	root.AddCommand(cmd)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root
+}
+
+func TestCorsCheckWithoutAURLPrintsItsUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	root := newCaddyRoot(&stdout, &stderr)
+	root.SetArgs([]string{"cors-check", "--origin", "https://app.example.com"})
+	err := root.Execute()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"Usage:\n  caddy cors-check --origin <origin>", "--send", corsCheckDocs} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+func TestCorsCheckHelpPointsToItsOwnPage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	root := newCaddyRoot(&stdout, &stderr)
+	root.SetArgs([]string{"cors-check", "--help"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	help := stdout.String()
+	if !strings.Contains(help, "Full documentation of cors-check:\n"+corsCheckDocs) || strings.Contains(help, "caddyserver.com/docs/command-line") {
+		t.Errorf("help does not point to %s alone:\n%s", corsCheckDocs, help)
+	}
+}

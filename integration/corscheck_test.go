@@ -245,6 +245,26 @@ func TestCorsCheckCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("no URL: the usage, exit 2", func(t *testing.T) {
+		status, out := run(t, "--origin", appOrigin)
+		if status != 2 || !strings.Contains(out, "Usage:\n  caddy cors-check --origin <origin>") || !strings.Contains(out, "/docs/cors-check.md") {
+			t.Errorf("exit %d, want 2 and the usage with the docs page\n%s", status, out)
+		}
+	})
+
+	t.Run("--help points to the docs page, not Caddy's", func(t *testing.T) {
+		status, out := run(t, "--help")
+		if status != 0 || !strings.Contains(out, "/docs/cors-check.md") || strings.Contains(out, "caddyserver.com/docs/command-line") {
+			t.Errorf("exit %d, want 0 and the docs page alone\n%s", status, out)
+		}
+	})
+
+	t.Run("a URL without a scheme: did you mean", func(t *testing.T) {
+		if status, out := run(t, "--origin", appOrigin, "localhost:1/x"); status != 2 || !strings.Contains(out, "did you mean http://localhost:1/x") {
+			t.Errorf("exit %d, want 2 and the URL with http://\n%s", status, out)
+		}
+	})
+
 	t.Run("usage error: exit 2", func(t *testing.T) {
 		if status, out := run(t, "--origin", appOrigin+"/", corsCheckAPI+"/"); status != 2 || !strings.Contains(out, "not how a browser writes it") {
 			t.Errorf("exit %d, want 2 and the canonical origin\n%s", status, out)

@@ -3,6 +3,7 @@ package corscheck
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -73,6 +74,9 @@ func (r Request) prepare() (preparedRequest, error) {
 	}
 	p.browser = browser
 
+	if guess := withScheme(r.URL); guess != "" {
+		return p, fmt.Errorf("url %q has no scheme; did you mean %s", r.URL, guess)
+	}
 	u, err := url.Parse(r.URL)
 	if err != nil {
 		return p, fmt.Errorf("invalid url %q: %v", r.URL, err)
@@ -161,6 +165,29 @@ func (r Request) prepare() (preparedRequest, error) {
 		p.headers = append(p.headers, Header{Name: name, Value: value})
 	}
 	return p, nil
+}
+
+// withScheme guesses the URL meant by one written without a scheme
+// (localhost:8080/x, api.example.com/items), or returns "": http for
+// loopback and IP literals, which are seldom served over HTTPS, https for
+// any other name.
+func withScheme(raw string) string {
+	if strings.Contains(raw, "://") {
+		return ""
+	}
+	u, err := url.Parse("http://" + raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return ""
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(host) != nil {
+		return u.String()
+	}
+	if !strings.Contains(host, ".") {
+		return "" // not a name this could be a guess of
+	}
+	u.Scheme = "https"
+	return u.String()
 }
 
 // forbiddenRequestHeader explains why a script cannot set name (Fetch's
