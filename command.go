@@ -44,7 +44,10 @@ server, and prints each step:
     stops after the preflight, where CORS decides for such a request.
 
 It ends with the verdict and, when the browser would block the request, the
-message the browser prints in the console and the likely fix.
+message the browser prints in the console and the likely fix. When a public
+page fetches a loopback, private, link-local or .local address, it adds
+Chromium's Local Network Access verdict: a permission the user grants, which
+no response header can.
 
 What it reads from the server is bounded: 256 KiB of response headers (it
 stops with no verdict beyond that), the first 64 KiB of a body, 100 header

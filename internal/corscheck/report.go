@@ -59,6 +59,9 @@ type Report struct {
 	// ReadableHeadersNotListed counts the readable names beyond the most
 	// the report lists.
 	ReadableHeadersNotListed int `json:"readable_headers_not_listed,omitempty"`
+	// LocalNetworkAccess is set when a public page fetches a loopback or
+	// local address: a permission CORS cannot give.
+	LocalNetworkAccess *LocalNetworkAccess `json:"local_network_access,omitempty"`
 
 	// withheld: the actual request was not sent for want of --send.
 	withheld bool
@@ -184,6 +187,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			b.WriteString("\n")
 		}
+	}
+	if lna := r.LocalNetworkAccess; lna != nil {
+		fmt.Fprintf(&b, "Local Network Access: %s\n", lna.Summary)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -67,7 +67,8 @@ func Run(ctx context.Context, client *http.Client, r Request) (*Report, error) {
 		c.Transport = boundedTransport()
 	}
 
-	rep := &Report{URL: p.url.String(), Origin: p.origin, Method: p.method, Credentials: p.credentials, Browser: p.browser, Notes: p.dropped}
+	rep := &Report{URL: p.url.String(), Origin: p.origin, Method: p.method, Credentials: p.credentials, Browser: p.browser, Notes: p.dropped,
+		LocalNetworkAccess: localNetworkAccess(p.origin, p.url, p.browser)}
 	if p.credentials {
 		rep.Notes = append(rep.Notes, "credentials mode 'include': the rules for credentials apply; this tool has no cookie jar, "+
 			"so no cookie is sent (a preflight never carries any anyway); pass an Authorization header with --header if the API needs one")
