@@ -76,9 +76,15 @@ func TestCorsCheckAgainstCaddy(t *testing.T) {
 		{
 			name: "an allowed PUT with credentials, JSON and an allowed header",
 			request: corscheck.Request{URL: corsCheckAPI + "/items", Origin: appOrigin, Method: "PUT", Credentials: true,
-				Headers: []corscheck.Header{{Name: "X-Request-Id", Value: "1"}}, BodyType: "application/json"},
+				Headers: []corscheck.Header{{Name: "X-Request-Id", Value: "1"}}, BodyType: "application/json", Send: true},
 			verdict:  corscheck.Allowed,
 			readable: "content-length,content-type,x-request-id",
+		},
+		{
+			name: "the same PUT without Send stops after the preflight",
+			request: corscheck.Request{URL: corsCheckAPI + "/items", Origin: appOrigin, Method: "PUT", Credentials: true,
+				Headers: []corscheck.Header{{Name: "X-Request-Id", Value: "1"}}, BodyType: "application/json"},
+			verdict: corscheck.PreflightPassed,
 		},
 		{
 			name:     "a simple GET needs no preflight",
@@ -101,21 +107,23 @@ func TestCorsCheckAgainstCaddy(t *testing.T) {
 			verdict:   corscheck.Blocked,
 			corsError: "MethodDisallowedByPreflightResponse",
 			console:   "Method patch is not allowed by Access-Control-Allow-Methods in preflight response.",
-			fix:       "the cors module refused the preflight (method \"patch\" is not allowed): add patch to `methods` in the `cors` directive",
+			fix: "the cors module refused the preflight (method \"patch\" is not allowed): browsers send the method as the script wrote it " +
+				"(they upper-case only DELETE GET HEAD OPTIONS POST PUT), and methods are case-sensitive: " +
+				"write PATCH in the script (fetch(url, {method: \"PATCH\"})) and add PATCH to `methods` in the `cors` directive",
 		},
 		{
 			name:      "an origin the policy does not allow, on a preflight",
 			request:   corscheck.Request{URL: corsCheckAPI + "/items", Origin: "https://evil.example", Method: "PUT"},
 			verdict:   corscheck.Blocked,
 			corsError: "PreflightMissingAllowOriginHeader",
-			fix:       "the cors module refused the preflight (origin \"https://evil.example\" is not allowed)",
+			fix:       "the cors module refused the preflight (origin \"https://evil.example\" is not allowed): if this origin should be allowed, add it to `origins`",
 		},
 		{
 			name:      "an origin the policy does not allow",
 			request:   corscheck.Request{URL: corsCheckAPI + "/items", Origin: "https://evil.example"},
 			verdict:   corscheck.Blocked,
 			corsError: "MissingAllowOriginHeader",
-			fix:       "allow the origin in `cors`",
+			fix:       "if this origin should be allowed, add it to `cors`",
 		},
 		{
 			name:      "cors placed after basic_auth meets a 401",
@@ -180,7 +188,7 @@ func TestCorsCheckCommand(t *testing.T) {
 
 	t.Run("allowed, as JSON", func(t *testing.T) {
 		status, out := run(t, "--origin", appOrigin, "--method", "PUT", "--header", "X-Request-Id: 1",
-			"--body-type", "application/json", "--credentials", "--json", corsCheckAPI+"/items")
+			"--body-type", "application/json", "--credentials", "--send", "--json", corsCheckAPI+"/items")
 		if status != 0 {
 			t.Fatalf("exit %d, want 0\n%s", status, out)
 		}
@@ -234,6 +242,26 @@ func TestCorsCheckCommand(t *testing.T) {
 	t.Run("no server: exit 2", func(t *testing.T) {
 		if status, out := run(t, "--origin", appOrigin, corsCheckNothing+"/"); status != 2 {
 			t.Errorf("exit %d, want 2\n%s", status, out)
+		}
+	})
+
+	t.Run("no URL: the usage, exit 2", func(t *testing.T) {
+		status, out := run(t, "--origin", appOrigin)
+		if status != 2 || !strings.Contains(out, "Usage:\n  caddy cors-check --origin <origin>") || !strings.Contains(out, "/docs/cors-check.md") {
+			t.Errorf("exit %d, want 2 and the usage with the docs page\n%s", status, out)
+		}
+	})
+
+	t.Run("--help points to the docs page, not Caddy's", func(t *testing.T) {
+		status, out := run(t, "--help")
+		if status != 0 || !strings.Contains(out, "/docs/cors-check.md") || strings.Contains(out, "caddyserver.com/docs/command-line") {
+			t.Errorf("exit %d, want 0 and the docs page alone\n%s", status, out)
+		}
+	})
+
+	t.Run("a URL without a scheme: did you mean", func(t *testing.T) {
+		if status, out := run(t, "--origin", appOrigin, "localhost:1/x"); status != 2 || !strings.Contains(out, "did you mean http://localhost:1/x") {
+			t.Errorf("exit %d, want 2 and the URL with http://\n%s", status, out)
 		}
 	})
 

@@ -131,6 +131,15 @@ func (f Failure) chromiumConsoleMessage(url, origin string) string {
 	return b.String()
 }
 
+// localNetworkAccessDenied is what Chromium prints when the user (or a
+// policy) denies a public page the Local Network Access permission, for a
+// target in space "loopback" or "local". The loopback text is the one
+// measured in Chromium 156; a local-network target gets the same sentence
+// with Chromium's name of its address space.
+func localNetworkAccessDenied(space string) string {
+	return "Permission was denied for this request to access the `" + space + "` address space."
+}
+
 // firefoxBlocked starts each of Firefox's CORS console lines.
 const firefoxBlocked = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at "
 

@@ -3,11 +3,13 @@
 // step by step: what fetch() itself refuses (request.go), whether a
 // preflight is needed (safelist.go), the checks a browser applies to the
 // preflight's and the actual response (check.go, maxage.go), what a script
-// may read (expose.go), the two requests and the limits on what is read of
-// their responses (run.go), the console message of the engine named with
-// --browser (browser.go, console.go), the likely fix (fix.go) and the
-// printed report (report.go), into which every byte a server sent goes
-// through printable (printable.go).
+// may read (expose.go), the two requests, the actual one sent only for GET
+// and HEAD unless asked (a check must not change data), and the limits on
+// what is read of their responses (run.go), the console message of the
+// engine named with --browser (browser.go, console.go), the likely fix
+// (fix.go), Chromium's Local Network Access permission, which no response
+// header can grant (localnetwork.go), and the printed report (report.go),
+// into which every byte a server sent goes through printable (printable.go).
 //
 // The rules are the Fetch standard's, in the order and with the details of
 // Chromium's network service (services/network/cors, Blink's

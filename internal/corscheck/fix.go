@@ -31,12 +31,40 @@ func suggestFix(f Failure, origin, method string, e *Exchange, d PreflightDecisi
 	if f.Preflight && strings.HasPrefix(body, corsModuleRejection) {
 		why := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(body, corsModuleRejection), ":"))
 		refused := "the cors module refused the preflight (" + printable(why) + "): "
-		if f.Kind == MethodDisallowedByPreflight || f.Kind == HeaderDisallowedByPreflight {
+		switch {
+		case f.Kind == MethodDisallowedByPreflight || f.Kind == HeaderDisallowedByPreflight:
 			return refused + fix
+		case strings.HasPrefix(why, "origin "):
+			// Refusing an origin is what the policy is for: only the
+			// user knows whether this one should be let in.
+			return refused + "if this origin should be allowed, add it to `origins` in the `cors` directive"
+		case strings.HasPrefix(why, "method "):
+			return refused + methodFix(method, http.Header{})
 		}
-		return refused + "add what it names to the `cors` directive (origins, methods or headers)"
+		return refused + "if the request should be allowed, add what it names to the `cors` directive (origins, methods or headers)"
 	}
 	return fix
+}
+
+// methodFix is the fix for a preflight whose method is not in
+// Access-Control-Allow-Methods (h).
+func methodFix(method string, h http.Header) string {
+	upper := strings.ToUpper(method)
+	if upper == method {
+		return "add " + printable(method) + " to `methods` in the `cors` directive"
+	}
+	// Fetch upper-cases only DELETE GET HEAD OPTIONS POST PUT: any other
+	// method reaches the server as the script wrote it, and the cors
+	// directive warns at load against a method written in lower case.
+	why := "browsers send the method as the script wrote it (they upper-case only DELETE GET HEAD OPTIONS POST PUT), " +
+		"and methods are case-sensitive: "
+	allowed, _ := fieldValue(h, allowMethods)
+	list, _ := parseAllowList(allowed, false)
+	if slices.Contains(list, upper) {
+		return why + "the server allows " + printable(upper) + ", so write " + printable(upper) + " in the script (fetch(url, {method: \"" + printable(upper) + "\"}))"
+	}
+	return why + "write " + printable(upper) + " in the script (fetch(url, {method: \"" + printable(upper) + "\"})) and add " +
+		printable(upper) + " to `methods` in the `cors` directive"
 }
 
 // fixFor is the fix for the kind of failure, whatever server answered.
@@ -57,10 +85,10 @@ func fixFor(f Failure, origin, method string, status int, h http.Header, d Prefl
 			if fix := preflightStatusFix(status); fix != "" {
 				return fix
 			}
-			return "the preflight got no Access-Control-Allow-Origin: the origin is not allowed; add it to `cors` exactly as the browser sends it " +
+			return "the preflight got no Access-Control-Allow-Origin: the origin is not allowed; if it should be, add it to `cors` exactly as the browser sends it " +
 				"(scheme://host[:port], no trailing slash), and check that the `cors` matcher covers OPTIONS on this path"
 		}
-		return "the response has no Access-Control-Allow-Origin: allow the origin in `cors` (scheme://host[:port]); " +
+		return "the response has no Access-Control-Allow-Origin: if this origin should be allowed, add it to `cors` (scheme://host[:port]); " +
 			"the cors directive then adds it to every response of the route, errors and upstream responses included, so check that its matcher covers " +
 			method + " on this path"
 
@@ -92,15 +120,7 @@ func fixFor(f Failure, origin, method string, status int, h http.Header, d Prefl
 		return "the list must hold tokens separated by commas only; let the cors directive write it"
 
 	case MethodDisallowedByPreflight:
-		allowed, _ := fieldValue(h, allowMethods)
-		list, _ := parseAllowList(allowed, false)
-		for _, m := range list {
-			if strings.EqualFold(m, f.Hint) && m != f.Hint {
-				return "methods are case-sensitive and a browser upper-cases only DELETE GET HEAD OPTIONS POST PUT: send " +
-					strings.ToUpper(hint) + " from the script, or add `" + hint + "` to `methods` in the `cors` directive"
-			}
-		}
-		return "add " + hint + " to `methods` in the `cors` directive"
+		return methodFix(f.Hint, h)
 
 	case HeaderDisallowedByPreflight:
 		allowed, _ := fieldValue(h, allowHeaders)
@@ -127,7 +147,7 @@ func preflightStatusFix(status int) string {
 		return fmt.Sprintf("the preflight met authentication (%d): a preflight never carries credentials; put `cors` before auth "+
 			"(the cors directive is ordered before basic_auth and forward_auth by default)", status)
 	case status == http.StatusForbidden:
-		return "the preflight was refused (403) without CORS headers: allow the origin in `cors` exactly as the browser sends it, " +
+		return "the preflight was refused (403) without CORS headers: if this origin should be allowed, add it to `cors` exactly as the browser sends it, " +
 			"and check that no WAF, IP filter or auth layer answers OPTIONS before `cors`"
 	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusNotImplemented:
 		return fmt.Sprintf("nothing answered OPTIONS (%d): let `cors` answer preflights; its matcher must match OPTIONS too, "+

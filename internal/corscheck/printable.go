@@ -17,6 +17,8 @@ const maxQuotedBytes = 256
 // sequence on many of them) and bidi overrides such as U+202E reorder what
 // is shown, so anything that is not a printable character is written as an
 // escape: \xNN for a byte that is not UTF-8 or is ASCII, \uNNNN otherwise.
+// A backslash the server sent is written \\, so that its text "\x1b" never
+// reads as an escape of a real control byte.
 // Beyond maxQuotedBytes of s, the rest is left out and the cut says how
 // much.
 func printable(s string) string {
@@ -33,6 +35,8 @@ func printable(s string) string {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
 		case r == utf8.RuneError && size <= 1, r < utf8.RuneSelf && !unicode.IsPrint(r):
 			b.WriteString(`\x`)
 			b.WriteString(hex2(s[i]))

@@ -9,7 +9,9 @@ func TestPrintable(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"visible ASCII as it came", `https://app.example.com, "x" \ y`, `https://app.example.com, "x" \ y`},
+		{"visible ASCII as it came", `https://app.example.com, "x" y`, `https://app.example.com, "x" y`},
+		{"a backslash doubled, so that the text of an escape is not one", `a\x1b\u202e\`, `a\\x1b\\u202e\\`},
+		{"a real control byte next to the text of its escape", "\x1b" + `\x1b`, `\x1b\\x1b`},
 		{"printable non-ASCII as it came", "café, 日本", "café, 日本"},
 		{"a C1 control as a raw byte (CSI)", "a\x9b31mb", `a\x9b31mb`},
 		{"a C1 control in UTF-8", "a\u009bb", `a\u009bb`},

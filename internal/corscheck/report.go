@@ -12,15 +12,22 @@ import (
 const (
 	Allowed = "allowed"
 	Blocked = "blocked"
-	// NoVerdict: the server could not be reached.
+	// PreflightPassed: the preflight passed and the actual request, whose
+	// method may change data, was not sent (no Request.Send).
+	PreflightPassed = "preflight passed"
+	// NoVerdict: the server could not be reached, or the request that
+	// decides was not sent.
 	NoVerdict = "none"
 )
 
 // Exit statuses of `caddy cors-check`.
 const (
+	// ExitAllowed: the browser would allow the request, or, for a method
+	// sent only with --send, the preflight passed.
 	ExitAllowed = 0
 	ExitBlocked = 1
-	// ExitError: a usage error, or the server could not be reached; no verdict.
+	// ExitError: a usage error, the server could not be reached, or the
+	// request that decides was not sent (a POST without --send); no verdict.
 	ExitError = 2
 )
 
@@ -35,6 +42,10 @@ type Report struct {
 	Notes   []string `json:"notes,omitempty"`
 	Steps   []Step   `json:"steps"`
 	Verdict string   `json:"verdict"`
+	// ActualRequestSent: cors-check sent the actual request. It does not
+	// when the preflight fails (nor does a browser), nor, without --send,
+	// for a method that may change data.
+	ActualRequestSent bool `json:"actual_request_sent"`
 	// BlockedAt names the step that failed: "preflight" or "actual request".
 	BlockedAt string `json:"blocked_at,omitempty"`
 	// CorsError is Chromium's name for the failure, as DevTools shows it.
@@ -48,6 +59,12 @@ type Report struct {
 	// ReadableHeadersNotListed counts the readable names beyond the most
 	// the report lists.
 	ReadableHeadersNotListed int `json:"readable_headers_not_listed,omitempty"`
+	// LocalNetworkAccess is set when a public page fetches a loopback or
+	// local address: a permission CORS cannot give.
+	LocalNetworkAccess *LocalNetworkAccess `json:"local_network_access,omitempty"`
+
+	// withheld: the actual request was not sent for want of --send.
+	withheld bool
 }
 
 // Step is one of: the preflight decision, the preflight, the actual request.
@@ -95,7 +112,7 @@ func (e *Exchange) bodyExcerpt() string {
 // ExitCode is the exit status of `caddy cors-check` for the verdict.
 func (r *Report) ExitCode() int {
 	switch r.Verdict {
-	case Allowed:
+	case Allowed, PreflightPassed:
 		return ExitAllowed
 	case Blocked:
 		return ExitBlocked
@@ -144,7 +161,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.BlockedAt != "" {
 		fmt.Fprintf(&b, " at the %s (%s)", r.BlockedAt, r.CorsError)
 	}
-	if r.Verdict == NoVerdict {
+	switch {
+	case r.withheld:
+		fmt.Fprintf(&b, "; the actual %s was not sent (add --send to send it and check its response)", r.Method)
+	case r.Verdict == NoVerdict:
 		b.WriteString(" (the check could not finish)")
 	}
 	b.WriteString("\n")
@@ -167,6 +187,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			b.WriteString("\n")
 		}
+	}
+	if lna := r.LocalNetworkAccess; lna != nil {
+		fmt.Fprintf(&b, "Local Network Access: %s\n", lna.Summary)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -3,6 +3,7 @@ package corscheck
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -29,6 +30,10 @@ type Request struct {
 	// Browser is the engine whose console message and preflight cache the
 	// report follows; "" is Chromium.
 	Browser Browser
+	// Send makes the actual request even when its method may change data
+	// on the server (any method but GET and HEAD). Without it the check
+	// stops after the preflight, where CORS decides for such a request.
+	Send bool
 }
 
 // Header is one request or response field line.
@@ -52,6 +57,7 @@ type preparedRequest struct {
 	headers     []Header
 	credentials bool
 	browser     Browser
+	send        bool
 	// dropped explains each header a script cannot set.
 	dropped []string
 	// sameOrigin: no CORS at all.
@@ -61,13 +67,16 @@ type preparedRequest struct {
 // prepare validates r the way fetch() does, so that a request a browser
 // would refuse to make is a usage error rather than a verdict.
 func (r Request) prepare() (preparedRequest, error) {
-	p := preparedRequest{credentials: r.Credentials}
+	p := preparedRequest{credentials: r.Credentials, send: r.Send}
 	browser, err := ParseBrowser(string(r.Browser))
 	if err != nil {
 		return p, err
 	}
 	p.browser = browser
 
+	if guess := withScheme(r.URL); guess != "" {
+		return p, fmt.Errorf("url %q has no scheme; did you mean %s", r.URL, guess)
+	}
 	u, err := url.Parse(r.URL)
 	if err != nil {
 		return p, fmt.Errorf("invalid url %q: %v", r.URL, err)
@@ -156,6 +165,29 @@ func (r Request) prepare() (preparedRequest, error) {
 		p.headers = append(p.headers, Header{Name: name, Value: value})
 	}
 	return p, nil
+}
+
+// withScheme guesses the URL meant by one written without a scheme
+// (localhost:8080/x, api.example.com/items), or returns "": http for
+// loopback and IP literals, which are seldom served over HTTPS, https for
+// any other name.
+func withScheme(raw string) string {
+	if strings.Contains(raw, "://") {
+		return ""
+	}
+	u, err := url.Parse("http://" + raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return ""
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(host) != nil {
+		return u.String()
+	}
+	if !strings.Contains(host, ".") {
+		return "" // not a name this could be a guess of
+	}
+	u.Scheme = "https"
+	return u.String()
 }
 
 // forbiddenRequestHeader explains why a script cannot set name (Fetch's

@@ -67,7 +67,8 @@ func Run(ctx context.Context, client *http.Client, r Request) (*Report, error) {
 		c.Transport = boundedTransport()
 	}
 
-	rep := &Report{URL: p.url.String(), Origin: p.origin, Method: p.method, Credentials: p.credentials, Browser: p.browser, Notes: p.dropped}
+	rep := &Report{URL: p.url.String(), Origin: p.origin, Method: p.method, Credentials: p.credentials, Browser: p.browser, Notes: p.dropped,
+		LocalNetworkAccess: localNetworkAccess(p.origin, p.url, p.browser)}
 	if p.credentials {
 		rep.Notes = append(rep.Notes, "credentials mode 'include': the rules for credentials apply; this tool has no cookie jar, "+
 			"so no cookie is sent (a preflight never carries any anyway); pass an Authorization header with --header if the API needs one")
@@ -111,6 +112,22 @@ func Run(ctx context.Context, client *http.Client, r Request) (*Report, error) {
 			Summary: "no OPTIONS request: the browser sends the request directly"})
 	}
 
+	if !p.send && changesData(p.method) {
+		// The server acts on the request whatever CORS answers: a check
+		// run to see why a page fails must not create, change or delete
+		// anything unless asked to.
+		rep.Steps = append(rep.Steps, Step{Name: "actual request", Outcome: "not sent", Summary: withheldReason(p.method, preflightSent)})
+		rep.withheld = true
+		if !preflightSent {
+			// No preflight: CORS decides on this request's own response.
+			rep.Verdict = NoVerdict
+			return rep, fmt.Errorf("a %s that needs no preflight is judged on its own response: add --send to send it", p.method)
+		}
+		rep.Verdict = PreflightPassed
+		return rep, nil
+	}
+
+	rep.ActualRequestSent = true
 	step, failure, readable, err := sendActual(ctx, &c, p, preflightSent)
 	rep.Steps = append(rep.Steps, step)
 	if err != nil {
@@ -133,6 +150,22 @@ func Run(ctx context.Context, client *http.Client, r Request) (*Report, error) {
 		rep.ReadableHeaders[i] = printable(name)
 	}
 	return rep, nil
+}
+
+// changesData: every method but GET and HEAD may change data on the
+// server, so cors-check sends it only with --send.
+func changesData(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead
+}
+
+func withheldReason(method string, preflightSent bool) string {
+	s := "cors-check sends a " + method + " only with --send: the server may act on it (create, change or delete data). "
+	if preflightSent {
+		return s + "A browser sends it now; the script reads the response only if it too carries Access-Control-Allow-Origin " +
+			"(the cors directive adds it to every response of its route)"
+	}
+	return s + "A browser sends it without a preflight and the server acts on it whatever CORS says; " +
+		"CORS then decides only whether the script can read the response, which needs the request sent"
 }
 
 func (r *Report) block(at string, f *Failure, e *Exchange, d PreflightDecision) {

@@ -250,7 +250,7 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 			blockedAt: "preflight",
 			corsError: "PreflightMissingAllowOriginHeader",
 			console:   "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
-			fix:       "the cors module refused the preflight (origin \"https://app.example.com\" is not allowed): add what it names to the `cors` directive",
+			fix:       "the cors module refused the preflight (origin \"https://app.example.com\" is not allowed): if this origin should be allowed, add it to `origins`",
 			methods:   []string{"OPTIONS"},
 		},
 		{
@@ -262,7 +262,7 @@ func TestRunAgainstBrokenServers(t *testing.T) {
 				}
 				http.Error(w, "bad gateway", http.StatusBadGateway)
 			},
-			request:   Request{Method: "PUT"},
+			request:   Request{Method: "PUT", Send: true},
 			blockedAt: "actual request",
 			corsError: "MissingAllowOriginHeader",
 			console:   "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
@@ -321,6 +321,7 @@ func TestRunAllowsACorrectServer(t *testing.T) {
 		},
 		BodyType:    "application/json",
 		Credentials: true,
+		Send:        true,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -403,6 +404,10 @@ func TestRunRefusesWhatFetchRefuses(t *testing.T) {
 		{"origin in upper case", Request{URL: "http://127.0.0.1/", Origin: "HTTPS://App.example.com"}, `"https://app.example.com"`},
 		{"origin with the default port", Request{URL: "http://127.0.0.1/", Origin: "https://app.example.com:443"}, `"https://app.example.com"`},
 		{"not http", Request{URL: "ftp://127.0.0.1/", Origin: appOrigin}, "only http and https"},
+		{"localhost without a scheme", Request{URL: "localhost:1/x", Origin: appOrigin}, `url "localhost:1/x" has no scheme; did you mean http://localhost:1/x`},
+		{"a loopback address without a scheme", Request{URL: "127.0.0.1:8080/items", Origin: appOrigin}, "did you mean http://127.0.0.1:8080/items"},
+		{"an IPv6 loopback address without a scheme", Request{URL: "[::1]:8080/items", Origin: appOrigin}, "did you mean http://[::1]:8080/items"},
+		{"a name without a scheme", Request{URL: "api.example.com/items?a=1", Origin: appOrigin}, "did you mean https://api.example.com/items?a=1"},
 		{"credentials in the url", Request{URL: "http://u:p@127.0.0.1/", Origin: appOrigin}, "includes credentials"},
 		{"a forbidden method", Request{URL: "http://127.0.0.1/", Origin: appOrigin, Method: "trace"}, "forbidden"},
 		{"a method that is not a token", Request{URL: "http://127.0.0.1/", Origin: appOrigin, Method: "GET X"}, "not a valid HTTP token"},
@@ -467,5 +472,71 @@ func TestRunSaysAFailedPreflightIsNotCached(t *testing.T) {
 	}
 	if got := checkDetail(rep.Steps[1], maxAgeHeader); got != "not applied: browsers keep only a preflight that passes" {
 		t.Errorf("max-age note %q on a failed preflight", got)
+	}
+}
+
+// A check run to see why a page fails must not change data: a method
+// other than GET and HEAD reaches the server only as a preflight unless
+// Send is set, and the report says which was done.
+func TestRunSendsAMethodThatMayChangeDataOnlyWithSend(t *testing.T) {
+	tests := []struct {
+		name    string
+		request Request
+		// seen is what the server receives.
+		seen    string
+		verdict string
+		sent    bool
+		// text is in the text report.
+		text   string
+		errMsg string
+	}{
+		{"PUT stops after the preflight", Request{Method: "PUT"}, "OPTIONS", PreflightPassed, false,
+			"Verdict: PREFLIGHT PASSED; the actual PUT was not sent (add --send to send it and check its response)", ""},
+		{"delete stops after the preflight too", Request{Method: "delete"}, "OPTIONS", PreflightPassed, false,
+			"3. actual request: not sent\n   cors-check sends a DELETE only with --send", ""},
+		{"a custom method stops after the preflight", Request{Method: "PURGE"}, "OPTIONS", PreflightPassed, false, "the actual PURGE was not sent", ""},
+		{"PUT with --send", Request{Method: "PUT", Send: true}, "OPTIONS,PUT", Allowed, true, "Verdict: ALLOWED\n", ""},
+		{"a POST without preflight is not sent at all", Request{Method: "POST", BodyType: "text/plain"}, "", NoVerdict, false,
+			"Verdict: NONE; the actual POST was not sent", "add --send to send it"},
+		{"a POST with --send", Request{Method: "POST", BodyType: "text/plain", Send: true}, "POST", Allowed, true, "Verdict: ALLOWED\n", ""},
+		{"GET is sent without --send", Request{}, "GET", Allowed, true, "Verdict: ALLOWED\n", ""},
+		{"HEAD is sent without --send", Request{Method: "HEAD"}, "HEAD", Allowed, true, "Verdict: ALLOWED\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newRecordingServer(t, correctAPI)
+			req := tt.request
+			req.URL, req.Origin = srv.URL+"/items", appOrigin
+			rep, err := Run(context.Background(), NewClient(DefaultTimeout), req)
+			if tt.errMsg == "" && err != nil || tt.errMsg != "" && (err == nil || !strings.Contains(err.Error(), tt.errMsg)) {
+				t.Fatalf("error %v, want one containing %q", err, tt.errMsg)
+			}
+			if got := strings.Join(srv.methods(), ","); got != tt.seen {
+				t.Errorf("server saw %q, want %q", got, tt.seen)
+			}
+			if wantExit := map[string]int{Allowed: ExitAllowed, PreflightPassed: ExitAllowed, NoVerdict: ExitError}[tt.verdict]; rep.ExitCode() != wantExit {
+				t.Errorf("exit %d, want %d", rep.ExitCode(), wantExit)
+			}
+			if rep.Verdict != tt.verdict || rep.ActualRequestSent != tt.sent {
+				t.Errorf("verdict %q, actual_request_sent %v; want %q, %v", rep.Verdict, rep.ActualRequestSent, tt.verdict, tt.sent)
+			}
+			var text, js bytes.Buffer
+			if err := rep.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(text.String(), tt.text) {
+				t.Errorf("text report lacks %q:\n%s", tt.text, text.String())
+			}
+			if err := rep.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			var decoded struct {
+				Verdict string `json:"verdict"`
+				Sent    *bool  `json:"actual_request_sent"`
+			}
+			if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || decoded.Sent == nil || *decoded.Sent != tt.sent || decoded.Verdict != tt.verdict {
+				t.Errorf("JSON verdict %q actual_request_sent %v (%v), want %q %v:\n%s", decoded.Verdict, decoded.Sent, err, tt.verdict, tt.sent, js.String())
+			}
+		})
 	}
 }
