@@ -145,18 +145,10 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	if warnings, fromCaddyfile := adaptedWarningsOf(c); fromCaddyfile {
-		for _, w := range warnings {
-			if w.File == "" {
-				c.logger.Warn(w.Message)
-				continue
-			}
-			c.logger.Warn(w.Message, zap.String("file", w.File), zap.Int("line", w.Line))
-		}
-	} else {
-		for _, w := range cfg.Warnings() {
-			c.logger.Warn(w.Message)
-		}
+	// What the JSON shows is warned about here, whatever wrote it; from a
+	// Caddyfile, the adapter has also logged each with its line.
+	for _, w := range cfg.Warnings() {
+		c.logger.Warn(w.Message)
 	}
 	c.policy = p
 	return nil
