@@ -51,9 +51,13 @@ func parseCaddyfile(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 	if noOrigin := c.config().CheckHasOrigin(); noOrigin != nil {
 		h.Reset()
 		h.Next()
-		if matcher == "*" {
+		switch {
+		case matcher == "*" && c.AllowCredentials:
+			// origins * would be refused in turn, next to credentials.
+			noOrigin = h.Err(`in "cors *" the * is Caddy's match-all request matcher, not an origin, so no origin is allowed; with credentials, list the origins of your frontends in the block, as in origins https://app.example.com (origins * cannot serve credentials: it would let every site read your users' data)`)
+		case matcher == "*":
 			noOrigin = h.Err(`in "cors *" the * is Caddy's match-all request matcher, not an origin, so no origin is allowed: to allow any origin write "origins *" in the block, as in cors { origins * }`)
-		} else {
+		default:
 			noOrigin = h.WrapErr(noOrigin)
 		}
 		err = errors.Join(err, noOrigin)

@@ -470,9 +470,9 @@ func TestWarnings(t *testing.T) {
 			config: policy.Config{Origins: []string{"https://app.example.com"}, MaxAge: hours(2)},
 		},
 		{
-			name:   "private_network warns that Chrome has put it on hold",
+			name:   "private_network warns that only older Chromium sends such preflights",
 			config: policy.Config{Origins: []string{"https://app.example.com"}, PrivateNetwork: true},
-			want:   []string{"private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access"},
+			want:   []string{"which only older Chromium sends: Chrome removed them in 2025 in favour of Local Network Access, a permission the user grants in the browser and that no response header can give"},
 		},
 		{
 			name:   "any origin next to other origins warns",
@@ -613,4 +613,82 @@ func readLogEntries(t *testing.T, path string) []logEntry {
 		t.Fatal(err)
 	}
 	return entries
+}
+
+// TestProvisionReplacesGlobalPlaceholdersInOrigins loads JSON whose
+// allowed_origins take origins from the environment: {env.*} is replaced
+// once, at load; a variable may hold several origins separated by spaces;
+// the result is checked like any origin, and a refusal shows what the
+// placeholder became.
+func TestProvisionReplacesGlobalPlaceholdersInOrigins(t *testing.T) {
+	t.Setenv("CORS_TEST_ORIGINS", "https://a.example.com  https://b.example.com")
+	t.Setenv("CORS_TEST_HOST", "app.example.com")
+	t.Setenv("CORS_TEST_SLASH", "https://a.example.com/")
+	t.Setenv("CORS_TEST_COMMAS", "https://a.example.com,https://b.example.com")
+	t.Setenv("CORS_TEST_ANY", "*")
+	t.Setenv("CORS_TEST_EMPTY", "")
+
+	t.Run("allowed", func(t *testing.T) {
+		c, err := loadCORS(t, `{"allowed_origins": ["{env.CORS_TEST_ORIGINS}", "https://{env.CORS_TEST_HOST}", "https://c.example.com", "{env.CORS_TEST_EMPTY}"]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for origin, want := range map[string]bool{
+			"https://a.example.com":        true,
+			"https://b.example.com":        true,
+			"https://app.example.com":      true,
+			"https://c.example.com":        true,
+			"https://d.example.com":        false,
+			"{env.CORS_TEST_ORIGINS}":      false,
+			"https://{env.CORS_TEST_HOST}": false,
+		} {
+			if _, rejection := c.policy.Actual([]string{origin}); rejection.Refused() == want {
+				t.Errorf("origin %q: allowed = %v, want %v", origin, !rejection.Refused(), want)
+			}
+		}
+	})
+
+	for _, tc := range []struct {
+		name string
+		json string
+		want []string
+	}{
+		{
+			name: "an origin that is not one",
+			json: `{"allowed_origins": ["{env.CORS_TEST_SLASH}"]}`,
+			want: []string{`allowed_origins "{env.CORS_TEST_SLASH}" became "https://a.example.com/"`, `origin "https://a.example.com/" ends with a slash`},
+		},
+		{
+			name: "origins separated by commas",
+			json: `{"allowed_origins": ["{env.CORS_TEST_COMMAS}"]}`,
+			want: []string{`became "https://a.example.com,https://b.example.com"`, "separated by spaces"},
+		},
+		{
+			name: "an empty variable, and no other origin",
+			json: `{"allowed_origins": ["{env.CORS_TEST_EMPTY}"]}`,
+			want: []string{`allowed_origins "{env.CORS_TEST_EMPTY}" became ""`, "no origin is allowed", "{env.CORS_ORIGINS}"},
+		},
+		{
+			name: "any origin, with credentials",
+			json: `{"allowed_origins": ["{env.CORS_TEST_ANY}"], "allow_credentials": true}`,
+			want: []string{"origins * cannot be combined with credentials"},
+		},
+		{
+			name: "a request placeholder",
+			json: `{"allowed_origins": ["{http.request.header.Origin}"]}`,
+			want: []string{`holds the placeholder {http.request.header.Origin}, which has no value when the configuration loads`, "{env.CORS_ORIGINS} in JSON"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadCORS(t, tc.json)
+			if err == nil {
+				t.Fatalf("loading %s: no error", tc.json)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not contain %q:\n%v", want, err)
+				}
+			}
+		})
+	}
 }
