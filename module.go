@@ -156,7 +156,7 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 	cfg.Origins = replaceGlobalPlaceholders(written)
 	p, err := policy.New(cfg)
 	if err != nil {
-		return errors.Join(placeholdersBehind(written), err)
+		return errors.Join(placeholdersBehind(written, cfg), err)
 	}
 	// What the JSON shows is warned about here, whatever wrote it; from a
 	// Caddyfile, the adapter has also logged each with its line.
@@ -188,7 +188,7 @@ func replaceGlobalPlaceholders(written []string) []string {
 		if replaced := repl.ReplaceKnown(o, ""); !hasPlaceholder(replaced) {
 			origins = append(origins, strings.Fields(replaced)...)
 		} else {
-			origins = append(origins, o)
+			origins = append(origins, replaced)
 		}
 	}
 	return origins
@@ -197,7 +197,8 @@ func replaceGlobalPlaceholders(written []string) []string {
 // placeholdersBehind names, for a refused policy, what each origin
 // written with a placeholder became where that is what was refused (an
 // origin that is not one, or none at all), since the errors name the result.
-func placeholdersBehind(written []string) error {
+func placeholdersBehind(written []string, cfg policy.Config) error {
+	noOrigin := cfg.CheckHasOrigin() != nil
 	repl := caddy.NewReplacer()
 	var errs []error
 	for _, o := range written {
@@ -207,7 +208,7 @@ func placeholdersBehind(written []string) error {
 		replaced := repl.ReplaceKnown(o, "")
 		origins := strings.Fields(replaced)
 		refused := func(origin string) bool { return policy.CheckOrigin(origin) != nil }
-		if replaced != o && (len(origins) == 0 || slices.ContainsFunc(origins, refused)) {
+		if replaced != o && (len(origins) == 0 && noOrigin || slices.ContainsFunc(origins, refused)) {
 			errs = append(errs, fmt.Errorf("allowed_origins %q became %q when the configuration loaded", o, replaced))
 		}
 	}

@@ -674,6 +674,11 @@ func TestProvisionReplacesGlobalPlaceholdersInOrigins(t *testing.T) {
 			want: []string{"origins * cannot be combined with credentials"},
 		},
 		{
+			name: "a request placeholder after an environment variable",
+			json: `{"allowed_origins": ["https://{env.CORS_TEST_HOST}{http.request.host}"]}`,
+			want: []string{`origin "https://app.example.com{http.request.host}" holds the placeholder {http.request.host}`},
+		},
+		{
 			name: "a request placeholder",
 			json: `{"allowed_origins": ["{http.request.header.Origin}"]}`,
 			want: []string{`holds the placeholder {http.request.header.Origin}, which has no value when the configuration loads`, "{env.CORS_ORIGINS} in JSON"},
