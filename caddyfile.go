@@ -98,7 +98,7 @@ func preflightMatcherWarning(matcher string, matcherSet caddy.ModuleMap) string 
 			return ""
 		}
 	}
-	return fmt.Sprintf("cors matcher %s matches only the methods %s, never OPTIONS, so it never sees a preflight: preflights go on to the next handler unanswered; add OPTIONS to the method matcher, or match on the path instead", matcher, strings.Join(methods, " "))
+	return fmt.Sprintf("matcher %s matches only the methods %s, never OPTIONS, so it never sees a preflight: preflights go on to the next handler unanswered; add OPTIONS to the method matcher, or match on the path instead", matcher, strings.Join(methods, " "))
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:

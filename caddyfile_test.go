@@ -853,7 +853,7 @@ func TestCaddyfileWarningsNameTheirLines(t *testing.T) {
 		`fetch(url, {method: "PURGE"}) will be refused`,
 		`origin_regexp "https://.*" matches hosts in any domain`,
 		"max_age 3h is more than 2h",
-		"cors matcher @writes matches only the methods PUT POST, never OPTIONS",
+		"matcher @writes matches only the methods PUT POST, never OPTIONS",
 		`origin "http://plain.example.com" is plain http`,
 	}
 	wantAdapter := []located{
@@ -891,7 +891,7 @@ http://b.localhost:9400 {
 	}
 }
 `)
-	plain, matcher := `origin "http://app.example.com" is plain http`, "cors matcher @get matches only the methods GET"
+	plain, matcher := `origin "http://app.example.com" is plain http`, "cors: matcher @get matches only the methods GET"
 	wantAdapter := []located{
 		{plain, "Caddyfile", 2},
 		{matcher, "Caddyfile", 9},
