@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	"github.com/caddy-cors/cors/internal/policy"
@@ -695,5 +697,30 @@ func TestProvisionReplacesGlobalPlaceholdersInOrigins(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTheFirstOfTwoCORSHandlersDecides proves what the troubleshooting page
+// says of two cors handlers on one request, which nothing can warn about:
+// the first that runs answers the preflight, and its headers replace the
+// second's on the response; the second decides nothing.
+func TestTheFirstOfTwoCORSHandlersDecides(t *testing.T) {
+	site := provision(t, `{"allowed_origins": ["https://www.example.com"]}`)
+	api := provision(t, `{"allowed_origins": ["https://app.example.com"], "allowed_methods": ["PUT"]}`)
+	s := serve(t, site, func(w http.ResponseWriter, r *http.Request) error {
+		return api.ServeHTTP(w, r, caddyhttp.HandlerFunc(respondOK))
+	})
+
+	resp, _ := s.do(t, http.MethodOptions, preflightHeader("https://app.example.com", "PUT", ""))
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("preflight from the second handler's origin: %d, want 403 from the first", resp.StatusCode)
+	}
+	resp, _ = s.do(t, http.MethodGet, http.Header{"Origin": {"https://app.example.com"}})
+	if got := resp.Header.Values("Access-Control-Allow-Origin"); len(got) != 0 {
+		t.Errorf("request from the second handler's origin: Access-Control-Allow-Origin %q, want none: the first refuses it", got)
+	}
+	resp, _ = s.do(t, http.MethodGet, http.Header{"Origin": {"https://www.example.com"}})
+	if got := resp.Header.Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != "https://www.example.com" {
+		t.Errorf("request from the first handler's origin: Access-Control-Allow-Origin %q, want it, though the second refuses it", got)
 	}
 }
