@@ -24,32 +24,41 @@ import (
 
 // lnaCase is one fetch of TestBrowserLocalNetworkAccess.
 type lnaCase struct {
-	engine     string
-	page       string // "public" (the engine is told so) or "loopback"
-	permission string // loopback-network, as set for the page's origin ("none": not set)
+	engine string
+	page   string // "public" (the engine is told so) or "loopback"
+	target string // the API's address space: "loopback", or "local" (the engine is told so)
+	// permission is the state of the target's permission (loopback-network
+	// or local-network) for the page's origin; "none": not set.
+	permission string
 	// What the engine does: whether the script reads the answer, whether
-	// the request reaches the API, and the console line it writes ("" for
-	// none about the URL).
+	// the request reaches the API, and the console line it writes about the
+	// URL ("" for none).
 	readable, reached bool
 	console           string
 }
 
 // lnaDenied is Chromium's console text for a denied Local Network Access
-// request, after the usual "Access to fetch at '<url>' from origin
-// '<page origin>' has been blocked by CORS policy: ".
-const lnaDenied = "Permission was denied for this request to access the `loopback` address space."
+// request to the target's address space.
+func lnaDenied(space string) string {
+	return "Access to fetch at '<url>' from origin '<page origin>' has been blocked by CORS policy: Permission was denied for this request to access the `" + space + "` address space."
+}
+
+// firefoxFailed is all Firefox says about a request it did not send.
+const firefoxFailed = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at <url>. (Reason: CORS request did not succeed). Status code: (null)."
 
 var lnaCases = []lnaCase{
-	{"chromium", "public", "granted", true, true, ""},
-	{"chromium", "public", "denied", false, false, "Access to fetch at '<url>' from origin '<page origin>' has been blocked by CORS policy: " + lnaDenied},
-	{"chromium", "loopback", "denied", true, true, ""},
-	{"firefox", "public", "granted", true, true, ""},
-	// Firefox blocks it too, and says only that the request failed.
-	{"firefox", "public", "denied", false, false, "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at <url>. (Reason: CORS request did not succeed). Status code: (null)."},
-	{"firefox", "loopback", "denied", true, true, ""},
+	{"chromium", "public", "loopback", "granted", true, true, ""},
+	{"chromium", "public", "loopback", "denied", false, false, lnaDenied("loopback")},
+	{"chromium", "public", "local", "denied", false, false, lnaDenied("local")},
+	{"chromium", "loopback", "loopback", "denied", true, true, ""},
+	// Firefox checks the same requests, and says only that one failed.
+	{"firefox", "public", "loopback", "granted", true, true, ""},
+	{"firefox", "public", "loopback", "denied", false, false, firefoxFailed},
+	{"firefox", "public", "local", "denied", false, false, firefoxFailed},
+	{"firefox", "loopback", "loopback", "denied", true, true, ""},
 	// WebKit has neither the check nor a way to count an address as
 	// public: the same page is a loopback page there.
-	{"webkit", "loopback", "none", true, true, ""},
+	{"webkit", "loopback", "loopback", "none", true, true, ""},
 }
 
 // lnaMeasured is what the engines did, for the measured-messages table.
@@ -68,7 +77,7 @@ var lnaMeasured struct {
 // file's "Local Network Access" section.
 func TestBrowserLocalNetworkAccess(t *testing.T) {
 	requireIntegration(t)
-	ports := make([]string, 3)
+	ports := make([]string, 4)
 	for i := range ports {
 		port, err := freeLoopbackPort()
 		if err != nil {
@@ -78,13 +87,16 @@ func TestBrowserLocalNetworkAccess(t *testing.T) {
 	}
 	publicPage := "http://127.0.0.1:" + ports[0]   // counted as public
 	loopbackPage := "http://127.0.0.1:" + ports[1] // left as it is
-	api := "http://127.0.0.1:" + ports[2]
+	apis := map[string]string{
+		"loopback": "http://127.0.0.1:" + ports[2],
+		"local":    "http://127.0.0.1:" + ports[3], // counted as local
+	}
 	env := &browserEnv{logDir: t.TempDir(), wwwDir: t.TempDir()}
 	if err := os.WriteFile(filepath.Join(env.wwwDir, "probe.html"), []byte(probePage), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	loadCaddyfile(t, strings.NewReplacer(
-		"PUBLIC_PAGE", publicPage, "LOOPBACK_PAGE", loopbackPage, "API_ORIGIN", api,
+		"PUBLIC_PAGE", publicPage, "LOOPBACK_PAGE", loopbackPage, "LOOPBACK_API", apis["loopback"], "LOCAL_API", apis["local"],
 		"LOGDIR", env.logDir, "WWWDIR", env.wwwDir,
 	).Replace(`
 (access_log) {
@@ -98,7 +110,7 @@ PUBLIC_PAGE, LOOPBACK_PAGE {
 	root * WWWDIR
 	file_server
 }
-API_ORIGIN {
+LOOPBACK_API, LOCAL_API {
 	import access_log
 	cors PUBLIC_PAGE LOOPBACK_PAGE
 	respond "from the loopback API"
@@ -112,16 +124,17 @@ API_ORIGIN {
 	for _, kind := range engineKinds {
 		t.Run(kind.name, func(t *testing.T) {
 			var engine browserEngine
-			var setPermission func(origin, state string) error
+			var setPermission func(name, origin, state string) error
 			switch kind.name {
 			case chromiumKind.name:
 				c := startOwnEngine(t, kind, func(dir string) (browserEngine, error) {
-					return startChromiumWith(dir, chromedp.Flag("ip-address-space-overrides", "127.0.0.1:"+ports[0]+"=public"))
+					return startChromiumWith(dir, chromedp.Flag("ip-address-space-overrides",
+						"127.0.0.1:"+ports[0]+"=public,127.0.0.1:"+ports[3]+"=local"))
 				}).(*chromium)
 				engine = c
-				setPermission = func(origin, state string) error {
+				setPermission = func(name, origin, state string) error {
 					_, err := chromedp.CallBrowser(c.tab, browser.SetPermission, browser.SetPermissionParams{
-						Permission: &browser.PermissionDescriptor{Name: "loopback-network"},
+						Permission: &browser.PermissionDescriptor{Name: name},
 						Setting:    browser.PermissionSetting(state),
 						Origin:     origin,
 					})
@@ -129,12 +142,16 @@ API_ORIGIN {
 				}
 			case firefoxKind.name:
 				f := startOwnEngine(t, kind, func(dir string) (browserEngine, error) {
-					return startFirefoxWith(dir, map[string]any{"network.lna.address_space.public.override": "127.0.0.1:" + ports[0]})
+					return startFirefoxWith(dir, map[string]any{
+						"network.lna.address_space.public.override": "127.0.0.1:" + ports[0],
+						// Firefox's "private" is the "local" of Chromium and the standard.
+						"network.lna.address_space.private.override": "127.0.0.1:" + ports[3],
+					})
 				}).(*firefox)
 				engine = f
-				setPermission = func(origin, state string) error {
+				setPermission = func(name, origin, state string) error {
 					_, err := f.call("permissions.setPermission", map[string]any{
-						"descriptor": map[string]any{"name": "loopback-network"},
+						"descriptor": map[string]any{"name": name},
 						"state":      state,
 						"origin":     origin,
 					})
@@ -151,34 +168,39 @@ API_ORIGIN {
 				if c.engine != kind.name {
 					continue
 				}
-				page := pages[c.page]
+				page, api := pages[c.page], apis[c.target]
+				permission := c.target + "-network"
 				if setPermission != nil {
-					if err := setPermission(page, c.permission); err != nil {
-						t.Fatalf("setting loopback-network to %s for %s: %v", c.permission, page, err)
+					if err := setPermission(permission, page, c.permission); err != nil {
+						t.Fatalf("setting %s to %s for %s: %v", permission, c.permission, page, err)
 					}
 				}
-				path := fmt.Sprintf("/%s/%s-page/%s", kind.name, c.page, c.permission)
+				name := fmt.Sprintf("%s page, %s target, %s %s", c.page, c.target, permission, c.permission)
+				path := fmt.Sprintf("/%s/%s-page/%s-target/%s", kind.name, c.page, c.target, c.permission)
 				r.open(page + "/probe.html")
 				res := r.probe(api+path, nil)
 				if got := res.Outcome == "resolved"; got != c.readable {
-					t.Errorf("%s page, permission %s: script saw %s; want readable=%v", c.page, c.permission, res, c.readable)
+					t.Errorf("%s: script saw %s; want readable=%v", name, res, c.readable)
 				}
 				if c.readable && (res.Status != 200 || res.Body != "from the loopback API") {
-					t.Errorf("%s page, permission %s: script saw %s; want the API's 200", c.page, c.permission, res)
+					t.Errorf("%s: script saw %s; want the API's 200", name, res)
 				}
 				entries := env.settle(t, hostOf(api), path, has("GET", 1))
 				if got := count(entries, "GET", 0) > 0; got != c.reached {
-					t.Errorf("%s page, permission %s: the request reached the API: %v, want %v; access log: %v", c.page, c.permission, got, c.reached, entries)
+					t.Errorf("%s: the request reached the API: %v, want %v; access log: %v", name, got, c.reached, entries)
 				}
+				// No engine asks the server first: Chromium no longer sends
+				// the Private Network Access preflight.
+				wantAccess(t, entries, "OPTIONS", 0, 0)
 				var want []string
 				if c.console != "" {
 					want = []string{c.console}
 				}
 				console := r.lnaConsole(api+path, page, want)
 				if engine.console() != nil && !slices.Equal(console, want) {
-					t.Errorf("%s page, permission %s: console lines about the URL %q, want %q", c.page, c.permission, console, want)
+					t.Errorf("%s: console lines about the URL %q, want %q", name, console, want)
 				}
-				t.Logf("%s page, permission %s: %s; console %q", c.page, c.permission, res, console)
+				t.Logf("%s: %s; console %q", name, res, console)
 				lnaMeasured.Lock()
 				lnaMeasured.rows = append(lnaMeasured.rows, lnaRow(c, res, console, engine.console() != nil))
 				lnaMeasured.Unlock()
@@ -258,7 +280,11 @@ func lnaRow(c lnaCase, res fetchResult, console []string, captured bool) string 
 	if c.reached {
 		reached = "yes"
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", c.page, c.permission, c.engine, strings.ReplaceAll(text, "|", `\|`), script, reached)
+	permission := c.permission
+	if permission != "none" {
+		permission = c.target + "-network " + permission
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |", c.page, c.target, permission, c.engine, strings.ReplaceAll(text, "|", `\|`), script, reached)
 }
 
 // lnaSection is the heading of the measured table's Local Network Access
@@ -272,14 +298,15 @@ Written by TestBrowserLocalNetworkAccess (integration/browser_lna_test.go):
     cd integration && CORS_CONSOLE_TEXTS=$PWD/testdata/console-messages.md \
       go test -count=1 -run 'TestBrowserLocalNetworkAccess' .
 
-A page on <page origin> (http://127.0.0.1:<port>) fetches <url> on a loopback API
-(http://127.0.0.1:<another port>) whose cors policy allows the page's origin. The page is "public"
-when the engine is told to count its address as public (Chromium:
---ip-address-space-overrides=127.0.0.1:<port>=public; Firefox: the preference
-network.lna.address_space.public.override), else "loopback". The permission loopback-network is set
-for the page's origin through the automation protocol (Chromium: Browser.setPermission; Firefox:
-WebDriver BiDi permissions.setPermission), as the user's answer to the prompt would. WebKit has no such
-check and no such setting. Consoles are read as in the table above.
+A page on <page origin> (http://127.0.0.1:<port>) fetches <url> on an API on 127.0.0.1 (another port)
+whose cors policy allows the page's origin. The engines are told to count the page as public
+(Chromium: --ip-address-space-overrides=127.0.0.1:<port>=public; Firefox: the preference
+network.lna.address_space.public.override), or not ("loopback"), and one API's address as local, a
+private network (Chromium: ...=local; Firefox: network.lna.address_space.private.override). The
+permission the target needs (loopback-network or local-network) is set for the page's origin through
+the automation protocol (Chromium: Browser.setPermission; Firefox: WebDriver BiDi
+permissions.setPermission), as the user's answer to the prompt would be. WebKit has no such check and
+no such setting. Consoles are read as in the table above. No engine sent a preflight in any case.
 
 Engines:
 
@@ -301,7 +328,7 @@ func writeLNATexts(t *testing.T) {
 			fmt.Fprintf(&b, "- %s: %s\n", kind.name, v)
 		}
 	}
-	b.WriteString("\n| Page | Permission | Engine | Console text | Script saw | Request reached the API |\n|---|---|---|---|---|---|\n")
+	b.WriteString("\n| Page | API | Permission | Engine | Console text | Script saw | Request reached the API |\n|---|---|---|---|---|---|---|\n")
 	for _, row := range lnaMeasured.rows {
 		b.WriteString(row + "\n")
 	}
