@@ -45,7 +45,22 @@ type builder struct {
 	anyOrigin  bool // "*" or the request's origin sent back, whatever it is
 	reflectAny bool // the request's origin sent back, whatever it is
 	notes      []string
+	refused    map[string]bool // values left out, each noted once
 	incomplete bool
+}
+
+// refuse notes a value the module refuses, once however often the source
+// repeats it.
+func (b *builder) refuse(kind, value, where string, err error) {
+	if b.refused == nil {
+		b.refused = map[string]bool{}
+	}
+	key := kind + " " + strings.ToLower(value)
+	if b.refused[key] {
+		return
+	}
+	b.refused[key] = true
+	b.note("%s: %s %q left out, the module refuses it: %v", where, kind, value, err)
 }
 
 // note records a change of meaning that keeps the policy safe.
@@ -153,7 +168,7 @@ func (b *builder) addMethods(list []string, where string) {
 	b.found = true
 	for _, m := range list {
 		if err := policy.CheckMethod(m); err != nil {
-			b.note("%s: method %q left out, the module refuses it: %v", where, m, err)
+			b.refuse("method", m, where, err)
 			continue
 		}
 		b.cfg.Methods = appendNew(b.cfg.Methods, m, false)
@@ -165,7 +180,7 @@ func (b *builder) addHeaders(list []string, where string) {
 	b.found = true
 	for _, h := range list {
 		if err := policy.CheckHeader(h); err != nil {
-			b.note("%s: header %q left out, the module refuses it: %v", where, h, err)
+			b.refuse("header", h, where, err)
 			continue
 		}
 		b.cfg.Headers = appendNew(b.cfg.Headers, h, true)
@@ -187,7 +202,7 @@ func (b *builder) addExpose(list []string, where string) {
 	b.found = true
 	for _, h := range list {
 		if err := policy.CheckExpose(h); err != nil {
-			b.note("%s: exposed header %q left out, the module refuses it: %v", where, h, err)
+			b.refuse("exposed header", h, where, err)
 			continue
 		}
 		b.cfg.Expose = appendNew(b.cfg.Expose, h, true)
@@ -203,7 +218,7 @@ func (b *builder) setMaxAge(seconds int64, where string) {
 		b.note("%s: max-age %d left out: a negative value is no max-age, and browsers then keep a preflight 5 seconds", where, seconds)
 		return
 	case seconds > maxAgeCap:
-		b.note("%s: max-age %d seconds capped at %d (24h), the most the module takes; browsers already kept it less (Chromium 2h, Firefox 24h, Safari 10m)", where, seconds, maxAgeCap)
+		b.note("%s: max-age %d seconds capped at %d (24h), the most the module takes and the longest any browser keeps a preflight", where, seconds, maxAgeCap)
 		seconds = maxAgeCap
 	}
 	d := time.Duration(seconds) * time.Second
