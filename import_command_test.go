@@ -2,6 +2,7 @@ package cors
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+
+	"github.com/caddy-cors/cors/internal/importer"
 )
 
 // runCorsImport runs `caddy cors-import args...` with the flags the
@@ -421,6 +424,45 @@ func TestCorsImportSubcommand(t *testing.T) {
 		status, out, errOut := run("", "--from", "apache", "-")
 		if status != 2 || out != "" || !strings.Contains(errOut, "use nginx, ingress-nginx or gateway-api") {
 			t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", status, out, errOut)
+		}
+	})
+}
+
+// FuzzCorsImportAdapts feeds the importer arbitrary input in each format:
+// every block it calls complete must go through Caddy's Caddyfile adapter
+// unchanged, regexps and all, and say what the importer found.
+func FuzzCorsImportAdapts(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "import", "*"))
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	f.Add([]byte("if ($http_origin ~* \"^https://(a|b)\\.example\\.com(:[0-9]{2,5})?$\") { add_header Access-Control-Allow-Origin $http_origin; }"))
+	f.Add([]byte("if ($http_origin ~ '^https://x`y\\.example\\.com$') { add_header Access-Control-Allow-Origin $http_origin; }"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		for _, format := range append([]importer.Format{""}, importer.Formats...) {
+			r, err := importer.Import(src, format)
+			if err != nil || !r.Complete {
+				continue
+			}
+			var block bytes.Buffer
+			if err := r.WriteBlock(&block); err != nil {
+				t.Fatal(err)
+			}
+			site := "http://127.0.0.1:1 {\n" + block.String() + "}\n"
+			adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(site), nil)
+			if err != nil {
+				t.Fatalf("%s: complete block does not adapt: %v\n%s", format, err, block.String())
+			}
+			for _, expr := range r.Config.OriginRegexps {
+				quoted, _ := json.Marshal(expr)
+				if !bytes.Contains(adapted, quoted) {
+					t.Fatalf("%s: regexp %s is not in the adapted config:\n%s", format, quoted, adapted)
+				}
+			}
 		}
 	})
 }
