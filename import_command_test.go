@@ -442,6 +442,8 @@ func FuzzCorsImportAdapts(f *testing.F) {
 	}
 	f.Add([]byte("if ($http_origin ~* \"^https://(a|b)\\.example\\.com(:[0-9]{2,5})?$\") { add_header Access-Control-Allow-Origin $http_origin; }"))
 	f.Add([]byte("if ($http_origin ~ '^https://x`y\\.example\\.com$') { add_header Access-Control-Allow-Origin $http_origin; }"))
+	f.Add([]byte("if ($http_origin ~ \"^https://(app|x y)\\.example\\.com$\") { add_header Access-Control-Allow-Origin $http_origin; }"))
+	f.Add([]byte("if ($http_origin ~ \"^https://(app|x` y)\\.example\\.com$\") { add_header Access-Control-Allow-Origin $http_origin; }"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		for _, format := range append([]importer.Format{""}, importer.Formats...) {
 			r, err := importer.Import(src, format)
