@@ -125,8 +125,9 @@ func importIngress(src []byte) (*Result, error) {
 // https://*.example.com matches one label only ([A-Za-z0-9-]+); the
 // module's pattern matches any depth.
 func ingressOrigin(b *builder, origin, where string) {
-	if strings.Contains(origin, "://*.") {
-		b.note("%s: %s matched one level of subdomain in ingress-nginx (a.example.com); in the module it matches every depth (a.b.example.com too), within the same registrable domain", where, origin)
+	if _, parent, ok := strings.Cut(origin, "://*."); ok {
+		parent, _, _ = strings.Cut(parent, ":")
+		b.note("%s: %s matched one level of subdomain in ingress-nginx (a.%s); in the module it matches every depth (a.b.%s too), within the same registrable domain", where, origin, parent, parent)
 	}
 	b.addOrigin(origin, where)
 }
