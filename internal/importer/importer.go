@@ -84,6 +84,9 @@ type object struct {
 		} `yaml:"rules"`
 	} `yaml:"spec"`
 
+	// The objects of a kind: List, as kubectl get -o yaml prints several.
+	Items []*object `yaml:"items"`
+
 	// An input of annotations alone, as they are often shared.
 	bare map[string]scalar
 }
@@ -130,6 +133,10 @@ func yamlDocuments(src []byte) ([]*object, error) {
 					}
 				}
 			}
+		}
+		if doc.Kind == "List" {
+			docs = append(docs, doc.Items...)
+			continue
 		}
 		docs = append(docs, doc)
 	}

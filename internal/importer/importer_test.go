@@ -178,6 +178,12 @@ func TestImportNginx(t *testing.T) {
 		notes:    []string{"add_header without always adds the header to successful responses only"},
 		complete: true,
 	}, {
+		name:     "an include it cannot follow",
+		src:      "location / {\n  include snippets/cors.conf;\n  add_header Access-Control-Allow-Origin * always;\n}",
+		lines:    []string{"origins *"},
+		notes:    []string{"line 2: include snippets/cors.conf not followed"},
+		complete: true,
+	}, {
 		name: "nothing CORS",
 		src:  "location / { proxy_pass http://backend; }",
 		err:  "no Access-Control-* header found",
@@ -196,6 +202,11 @@ func TestImportIngressNginx(t *testing.T) {
 		src:      "nginx.ingress.kubernetes.io/enable-cors: 'true'\nnginx.ingress.kubernetes.io/cors-allow-credentials: 'false'\nnginx.ingress.kubernetes.io/cors-allow-origin: https://*.github.io\nnginx.ingress.kubernetes.io/cors-max-age: '60'\nnginx.ingress.kubernetes.io/cors-allow-headers: Content-Type\n",
 		notes:    []string{"matched one level of subdomain", "not carried over", "no origin could be carried over"},
 		complete: false,
+	}, {
+		name:     "a List, as kubectl get ingress -o yaml prints",
+		src:      "apiVersion: v1\nkind: List\nitems:\n- kind: Ingress\n  metadata:\n    name: api\n    annotations:\n      nginx.ingress.kubernetes.io/enable-cors: 'true'\n      nginx.ingress.kubernetes.io/cors-allow-origin: https://a.example\n      nginx.ingress.kubernetes.io/cors-allow-headers: Content-Type\n      nginx.ingress.kubernetes.io/cors-allow-credentials: 'false'\n      nginx.ingress.kubernetes.io/cors-max-age: '60'\n",
+		lines:    []string{"origins https://a.example", "headers Content-Type", "max_age 60"},
+		complete: true,
 	}, {
 		name: "CORS not enabled",
 		src:  "nginx.ingress.kubernetes.io/enable-cors: 'false'\nnginx.ingress.kubernetes.io/cors-allow-origin: https://a.example\n",

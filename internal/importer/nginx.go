@@ -101,6 +101,10 @@ func (s *nginxSnippet) walk(list []*directive, cond *nginxCondition) {
 				}
 				s.maps[strings.TrimPrefix(d.args[1], "$")] = m
 			}
+		case "include":
+			if len(d.args) == 1 {
+				s.b.note("%s: include %s not followed: import that file too if it sets CORS headers", where(d.line), d.args[0])
+			}
 		case "add_header":
 			if len(d.args) >= 2 {
 				s.addHeader(d.args[0], d.args[1], len(d.args) == 3 && d.args[2] == "always", cond, d.line)
