@@ -97,7 +97,7 @@ var importCases = []struct {
 			"\tmax_age 86400\n" +
 			"}\n",
 		notes: []string{
-			`line 4: regexp "^https?://(localhost|www\\.example\\.com|app\\.example\\.com)" is not anchored, so nginx matched it anywhere in the origin`,
+			`line 4: regexp "^https?://(localhost|www\\.example\\.com|app\\.example\\.com)" is not anchored at its end, so nginx also allowed every origin that merely begins with a match`,
 			`line 12: header "DNT" left out`,
 			`line 12: header "Keep-Alive" left out`,
 			`line 12: header "Origin" left out`,
@@ -107,6 +107,25 @@ var importCases = []struct {
 		},
 		allowed: []string{"https://www.example.com", "https://app.example.com", "http://localhost"},
 		refused: []string{"https://www.example.com.evil.example", "https://localhost.evil.example", "https://example.com", "https://evil.example"},
+	},
+	{
+		// $cors set under an origin condition, then "${cors}o" for
+		// preflights, answered through headers-more.
+		file:   "nginx_if_origin_any_subdomain.conf",
+		status: 0,
+		block: "cors {\n" +
+			"\torigin_regexp `(https?://.*\\.example\\.com(:[0-9]+)?$)`\n" +
+			"\tmethods GET POST OPTIONS PUT DELETE\n" +
+			"\theaders Content-Type Accept\n" +
+			"\tcredentials\n" +
+			"}\n",
+		notes: []string{
+			`line 3: regexp "(https?://.*\\.example\\.com(:[0-9]+)?$)" is not anchored at its start`,
+			`line 21: header "Origin" left out`,
+			`can match plain http origins and credentials are allowed`,
+		},
+		allowed: []string{"https://app.example.com", "https://a.b.example.com:8443", "http://app.example.com"},
+		refused: []string{"https://example.com", "https://app.example.com.evil.example", "https://evil.example"},
 	},
 	{
 		file:   "nginx_if_origin_regexp.conf",

@@ -119,8 +119,11 @@ func (b *builder) addRegexp(expr string, foldCase bool, where string) {
 		b.lose("%s: not carried over: regexp %q names no scheme, and nginx matched it anywhere in the origin, so https://%s.evil.example passed too; write one that matches whole origins, such as ^https://([a-z0-9-]+\\.)*example\\.com$", where, expr, "example.com")
 		return
 	}
-	if !start || !end {
-		b.note("%s: regexp %q is not anchored, so nginx matched it anywhere in the origin (https://example.com.evil.example passed a check for example.com); the module matches it against the whole origin, which is narrower", where, expr)
+	switch {
+	case !end:
+		b.note("%s: regexp %q is not anchored at its end, so nginx also allowed every origin that merely begins with a match (one for https://app.example.com let in https://app.example.com.evil.example); the module matches it against the whole origin, which is narrower", where, expr)
+	case !start:
+		b.note("%s: regexp %q is not anchored at its start, so nginx matched it anywhere in the origin; the module matches it against the whole origin, from the scheme on", where, expr)
 	}
 	b.cfg.OriginRegexps = appendNew(b.cfg.OriginRegexps, expr, false)
 }

@@ -36,7 +36,7 @@ func Import(src []byte, format Format) (*Result, error) {
 		return nil, fmt.Errorf("the input is %d bytes, more than the %d a configuration to import should take", len(src), maxInput)
 	}
 	if format == "" {
-		format = Recognise(src)
+		format = recognise(src)
 	}
 	switch format {
 	case Nginx:
@@ -49,9 +49,9 @@ func Import(src []byte, format Format) (*Result, error) {
 	return nil, fmt.Errorf("unknown format %q: use nginx, ingress-nginx or gateway-api", format)
 }
 
-// Recognise tells the format of src: Kubernetes YAML with ingress-nginx's
+// recognise tells the format of src: Kubernetes YAML with ingress-nginx's
 // annotations, or with an HTTPRoute, else nginx.
-func Recognise(src []byte) Format {
+func recognise(src []byte) Format {
 	docs, err := yamlDocuments(src)
 	if err != nil {
 		return Nginx
@@ -60,7 +60,7 @@ func Recognise(src []byte) Format {
 		switch {
 		case doc.Kind == "HTTPRoute":
 			return GatewayAPI
-		case len(doc.ingressAnnotations()) > 0:
+		case doc.Kind == "Ingress" || len(doc.ingressAnnotations()) > 0:
 			return IngressNginx
 		}
 	}

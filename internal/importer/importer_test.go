@@ -67,7 +67,7 @@ func TestRecognise(t *testing.T) {
 		"nginx.ingress.kubernetes.io/enable-cors: 'true'\n":                                               IngressNginx,
 		"kind: Service\n---\nkind: HTTPRoute\nspec: {}\n":                                                 GatewayAPI,
 	} {
-		if got := Recognise([]byte(src)); got != want {
+		if got := recognise([]byte(src)); got != want {
 			t.Errorf("%q: %s, want %s", src, got, want)
 		}
 	}
@@ -128,7 +128,7 @@ func TestImportNginx(t *testing.T) {
 		name:     "more_set_headers as ingress-nginx writes it",
 		src:      "if ($http_origin ~* ((https://app\\.example\\.com))$ ) { set $cors 'true'; }\nif ($request_method = 'OPTIONS') { set $cors ${cors}options; }\nif ($cors = \"true\") { more_set_headers 'Access-Control-Allow-Origin: $http_origin'; more_set_headers 'Access-Control-Allow-Credentials: true'; }\nif ($cors = \"trueoptions\") { more_set_headers 'Access-Control-Allow-Origin: $http_origin'; more_set_headers 'Access-Control-Max-Age: 600'; return 204; }\n",
 		lines:    []string{"origin_regexp `((https://app\\.example\\.com))$`", "credentials", "max_age 600"},
-		notes:    []string{`is not anchored`},
+		notes:    []string{`is not anchored at its start`},
 		complete: true,
 	}, {
 		name:     "an exact origin in an if",
