@@ -131,6 +131,16 @@ func TestImportNginx(t *testing.T) {
 		notes:    []string{`is not anchored at its start`},
 		complete: true,
 	}, {
+		name:     "a map used as the condition",
+		src:      "map $http_origin $allowed { default 0; ~^https://app\\.example\\.com$ 1; https://b.example 1; }\nif ($allowed) { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"origins https://b.example", "origin_regexp `^https://app\\.example\\.com$`"},
+		complete: true,
+	}, {
+		name:     "the origin copied into a variable under an if",
+		src:      "set $cors_origin \"\";\nif ($http_origin ~ ^https://app\\.example\\.com$) { set $cors_origin $http_origin; }\nadd_header Access-Control-Allow-Origin $cors_origin always;",
+		lines:    []string{"origin_regexp `^https://app\\.example\\.com$`"},
+		complete: true,
+	}, {
 		name:     "an exact origin in an if",
 		src:      "if ($http_origin = 'https://App.example.com') { add_header Access-Control-Allow-Origin $http_origin always; }",
 		lines:    []string{"origins https://app.example.com"},
