@@ -41,7 +41,6 @@ const maxAgeCap = 24 * 60 * 60
 // the module will load.
 type builder struct {
 	cfg        policy.Config
-	found      bool // a CORS setting was found at all
 	anyOrigin  bool // "*" or the request's origin sent back, whatever it is
 	reflectAny bool // the request's origin sent back, whatever it is
 	notes      []string
@@ -82,7 +81,6 @@ func (b *builder) lose(format string, args ...any) {
 
 // addOrigin adds an exact origin or pattern, or "*".
 func (b *builder) addOrigin(origin, where string) {
-	b.found = true
 	if origin == "*" {
 		b.anyOrigin = true
 		return
@@ -96,7 +94,6 @@ func (b *builder) addOrigin(origin, where string) {
 
 // addReflection records that the source sent back any request's origin.
 func (b *builder) addReflection() {
-	b.found = true
 	b.anyOrigin = true
 	b.reflectAny = true
 }
@@ -104,7 +101,6 @@ func (b *builder) addReflection() {
 // addRegexp adds an origin regexp written for a matcher that finds it
 // anywhere in the origin, as nginx's and PCRE's do, unless it is anchored.
 func (b *builder) addRegexp(expr string, foldCase bool, where string) {
-	b.found = true
 	if foldCase && strings.ToLower(expr) != expr {
 		expr = "(?i)" + expr
 	}
@@ -116,7 +112,7 @@ func (b *builder) addRegexp(expr string, foldCase bool, where string) {
 	if !start && !strings.Contains(expr, "://") && !strings.Contains(expr, `:\/\/`) {
 		// Matched as a whole, a regexp without a scheme matches no origin;
 		// matched anywhere, it let in any site whose origin contains it.
-		b.lose("%s: not carried over: regexp %q names no scheme, and nginx matched it anywhere in the origin, so https://%s.evil.example passed too; write one that matches whole origins, such as ^https://([a-z0-9-]+\\.)*example\\.com$", where, expr, "example.com")
+		b.lose("%s: not carried over: regexp %q names no scheme, and nginx matched it anywhere in the origin, so any site whose name contains a match passed too; write one that matches whole origins, such as ^https://([a-z0-9-]+\\.)*example\\.com$", where, expr)
 		return
 	}
 	switch {
@@ -168,7 +164,6 @@ func anchoredAt(re *syntax.Regexp, start bool) bool {
 
 // addMethods adds methods, checked as the module checks them.
 func (b *builder) addMethods(list []string, where string) {
-	b.found = true
 	for _, m := range list {
 		if err := policy.CheckMethod(m); err != nil {
 			b.refuse("method", m, where, err)
@@ -180,7 +175,6 @@ func (b *builder) addMethods(list []string, where string) {
 
 // addHeaders adds request header names, checked as the module checks them.
 func (b *builder) addHeaders(list []string, where string) {
-	b.found = true
 	for _, h := range list {
 		if err := policy.CheckHeader(h); err != nil {
 			b.refuse("header", h, where, err)
@@ -195,14 +189,12 @@ func (b *builder) addHeaders(list []string, where string) {
 // reflects them for "*" with credentials (Fetch: "*" in
 // Access-Control-Allow-Headers never covers Authorization).
 func (b *builder) addAnyHeader() {
-	b.found = true
 	b.cfg.Headers = appendNew(b.cfg.Headers, "*", false)
 	b.cfg.Headers = appendNew(b.cfg.Headers, "Authorization", true)
 }
 
 // addExpose adds exposed response header names.
 func (b *builder) addExpose(list []string, where string) {
-	b.found = true
 	for _, h := range list {
 		if err := policy.CheckExpose(h); err != nil {
 			b.refuse("exposed header", h, where, err)
@@ -215,7 +207,6 @@ func (b *builder) addExpose(list []string, where string) {
 // setMaxAge sets the preflight cache time in seconds, as every source
 // counts it.
 func (b *builder) setMaxAge(seconds int64, where string) {
-	b.found = true
 	switch {
 	case seconds < 0:
 		b.note("%s: max-age %d left out: a negative value is no max-age, and browsers then keep a preflight 5 seconds", where, seconds)

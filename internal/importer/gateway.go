@@ -67,7 +67,7 @@ func importHTTPRoute(src []byte) (*Result, error) {
 		return nil, fmt.Errorf("%d different CORS filters found (in %s): import one at a time, as each becomes the cors block of its own route", len(filters), strings.Join(names, ", "))
 	}
 	f := filters[0]
-	b := &builder{found: true}
+	b := &builder{}
 	b.cfg.Credentials = f.AllowCredentials != nil && *f.AllowCredentials
 	for _, origin := range f.AllowOrigins {
 		switch {

@@ -71,7 +71,7 @@ func importIngress(src []byte) (*Result, error) {
 	if enabled, _ := strconv.ParseBool(a["enable-cors"]); !enabled {
 		return nil, fmt.Errorf("%senable-cors is not \"true\", so ingress-nginx adds no CORS header and there is nothing to import", annotationPrefix)
 	}
-	b := &builder{found: true}
+	b := &builder{}
 	at := func(name string) string { return annotationPrefix + name }
 
 	if raw, ok := a["cors-allow-origin"]; ok {

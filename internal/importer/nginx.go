@@ -110,11 +110,12 @@ func (s *nginxSnippet) walk(list []*directive, cond *nginxCondition) {
 				s.addHeader(d.args[0], d.args[1], len(d.args) == 3 && d.args[2] == "always", cond, d.line)
 			}
 		case "more_set_headers":
-			for _, arg := range d.args {
-				if strings.HasPrefix(arg, "-") {
-					continue // -s and -t options; their values hold no colon... mostly
+			for i := 0; i < len(d.args); i++ {
+				if arg := d.args[i]; arg == "-s" || arg == "-t" {
+					i++ // the statuses or content types the headers are limited to
+					continue
 				}
-				if name, value, ok := strings.Cut(arg, ":"); ok {
+				if name, value, ok := strings.Cut(d.args[i], ":"); ok {
 					s.addHeader(strings.TrimSpace(name), strings.TrimSpace(value), true, cond, d.line)
 				}
 			}
@@ -225,7 +226,6 @@ func (s *nginxSnippet) translate() {
 			if strings.TrimSpace(h.value) == "true" {
 				b.cfg.Credentials = true
 			}
-			b.found = true
 		case "Access-Control-Allow-Methods":
 			switch variableName(h.value) {
 			case "http_access_control_request_method":
