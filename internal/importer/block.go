@@ -108,14 +108,14 @@ func (b *builder) addRegexp(expr string, foldCase bool, where string) {
 		b.lose("%s: not carried over: %v (nginx reads PCRE; the module reads Go's RE2 syntax)", where, err)
 		return
 	}
-	start, end := anchored(expr)
-	if !start && !strings.Contains(expr, "://") && !strings.Contains(expr, `:\/\/`) {
-		// Matched as a whole, a regexp without a scheme matches no origin;
-		// matched anywhere, it let in any site whose origin contains it.
-		b.lose("%s: not carried over: regexp %q names no scheme, and nginx matched it anywhere in the origin, so any site whose name contains a match passed too; write one that matches whole origins, such as ^https://([a-z0-9-]+\\.)*example\\.com$", where, expr)
+	if !strings.Contains(expr, "://") && !strings.Contains(expr, `:\/\/`) {
+		// Matched against the whole origin, a regexp that names no scheme
+		// matches none; matched anywhere, as nginx does, it let in every
+		// site whose origin contains a match.
+		b.lose("%s: not carried over: regexp %q names no scheme, so it matches no whole origin (nginx matched it anywhere in the origin, so every site whose name contains a match passed); write one that matches whole origins, such as ^https://([a-z0-9-]+\\.)*example\\.com$", where, expr)
 		return
 	}
-	switch {
+	switch start, end := anchored(expr); {
 	case !end:
 		b.note("%s: regexp %q is not anchored at its end, so nginx also allowed every origin that merely begins with a match (one for https://app.example.com let in https://app.example.com.evil.example); the module matches it against the whole origin, which is narrower", where, expr)
 	case !start:

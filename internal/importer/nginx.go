@@ -103,7 +103,7 @@ func (s *nginxSnippet) walk(list []*directive, cond *nginxCondition) {
 			}
 		case "include":
 			if len(d.args) == 1 {
-				s.b.note("%s: include %s not followed: import that file too if it sets CORS headers", where(d.line), d.args[0])
+				s.b.note("%s: include %s not followed: import that file too if it sets CORS headers", atLine(d.line), d.args[0])
 			}
 		case "add_header":
 			if len(d.args) >= 2 {
@@ -198,7 +198,7 @@ func (c *nginxCondition) isMethod() bool {
 	return c != nil && c.variable == "request_method"
 }
 
-func where(line int) string {
+func atLine(line int) string {
 	return fmt.Sprintf("line %d", line)
 }
 
@@ -208,7 +208,7 @@ func (s *nginxSnippet) translate() {
 	var methodOnly []string // methods whose responses alone got the headers
 	unconditional := false
 	for _, h := range s.headers {
-		at := where(h.line)
+		at := atLine(h.line)
 		switch h.name {
 		case "Access-Control-Allow-Origin":
 			s.origins(h)
@@ -272,7 +272,7 @@ func (s *nginxSnippet) translate() {
 
 // origins carries over the value of one Access-Control-Allow-Origin.
 func (s *nginxSnippet) origins(h nginxHeader) {
-	s.originValue(h.value, h.cond, where(h.line), 0)
+	s.originValue(h.value, h.cond, atLine(h.line), 0)
 }
 
 // maxIndirection bounds set $a $b; set $b $a; loops.
@@ -317,9 +317,9 @@ func (s *nginxSnippet) guardedReflection(cond *nginxCondition, at string, depth 
 	case cond == nil || cond.isMethod():
 		b.addReflection()
 	case cond.variable == "http_origin" && (cond.op == "~" || cond.op == "~*"):
-		b.addRegexp(cond.value, cond.op == "~*", where(cond.line))
+		b.addRegexp(cond.value, cond.op == "~*", atLine(cond.line))
 	case cond.variable == "http_origin" && cond.op == "=":
-		b.addOrigin(strings.ToLower(cond.value), where(cond.line))
+		b.addOrigin(strings.ToLower(cond.value), atLine(cond.line))
 	case cond.variable != "" && s.maps[cond.variable] != nil:
 		// if ($allowed) { ... $http_origin } with map $http_origin $allowed.
 		m := s.maps[cond.variable]
@@ -358,7 +358,7 @@ func (s *nginxSnippet) mapOrigins(m *nginxMap) {
 // Access-Control-Allow-Origin.
 func (s *nginxSnippet) mapKey(e nginxMapEntry, value string) {
 	b := s.b
-	at := where(e.line)
+	at := atLine(e.line)
 	switch {
 	case e.key == "hostnames" || e.key == "volatile":
 	case e.key == "include":
