@@ -119,7 +119,7 @@ func FuzzMatcher(f *testing.F) {
 			}
 			patterns = append(patterns, p)
 		}
-		var regexps []*regexp.Regexp
+		var regexps []*Regexp
 		for _, e := range exprs {
 			re, err := CompileRegexp(e)
 			if err != nil {
@@ -139,9 +139,9 @@ func FuzzMatcher(f *testing.F) {
 // in a domain of its own, one under a public suffix.
 var fuzzAttackerHosts = []string{"q-fuzz-attacker.invalid", "q-fuzz-attacker.github.io", "q-fuzz-attacker.invalid."}
 
-// checkRegexpAnalysis checks CompileRegexp and CheckRegexpHosts on expr:
+// checkRegexpAnalysis checks CompileRegexp and CheckHosts on expr:
 // an expression is compiled as written before it is anchored, and one
-// that CheckRegexpHosts finds confined to a domain never matches a host
+// that CheckHosts finds confined to a domain never matches a host
 // of an attacker's.
 func checkRegexpAnalysis(t *testing.T, expr string) {
 	re, err := CompileRegexp(expr)
@@ -151,13 +151,13 @@ func checkRegexpAnalysis(t *testing.T, expr string) {
 	if _, err := regexp.Compile(expr); err != nil {
 		t.Fatalf("CompileRegexp(%q) accepted an expression that does not compile as written: %v", expr, err)
 	}
-	if CheckRegexpHosts(expr) != nil {
+	if re.CheckHosts() != nil {
 		return
 	}
 	for _, host := range fuzzAttackerHosts {
 		for _, origin := range []string{"https://" + host, "http://" + host, "https://" + host + ":8443"} {
 			if re.MatchString(origin) {
-				t.Fatalf("CheckRegexpHosts(%q) found nothing, but it matches %q", expr, origin)
+				t.Fatalf("CheckHosts of %q found nothing, but it matches %q", expr, origin)
 			}
 		}
 	}

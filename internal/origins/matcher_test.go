@@ -2,7 +2,6 @@ package origins
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -17,7 +16,7 @@ func newTestMatcher(t *testing.T, values []string, exprs ...string) *Matcher {
 		}
 		patterns = append(patterns, p)
 	}
-	var regexps []*regexp.Regexp
+	var regexps []*Regexp
 	for _, expr := range exprs {
 		re, err := CompileRegexp(expr)
 		if err != nil {

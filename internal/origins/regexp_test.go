@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestCheckRegexpHosts(t *testing.T) {
+func TestRegexpCheckHosts(t *testing.T) {
 	tests := []struct {
 		expr string
 		want []string // fragments of the finding; none: no finding
@@ -60,37 +60,48 @@ func TestCheckRegexpHosts(t *testing.T) {
 		{expr: `https://([a-z0-9-]+\.)+github\.io`, want: []string{`public suffix "github.io"`}},
 	}
 	for _, tt := range tests {
-		if _, err := CompileRegexp(tt.expr); err != nil {
+		re, err := CompileRegexp(tt.expr)
+		if err != nil {
 			t.Errorf("CompileRegexp(%q): %v", tt.expr, err)
 			continue
 		}
-		err := CheckRegexpHosts(tt.expr)
+		err = re.CheckHosts()
 		if len(tt.want) == 0 {
 			if err != nil {
-				t.Errorf("CheckRegexpHosts(%q) = %v, want no finding", tt.expr, err)
+				t.Errorf("CheckHosts of %q = %v, want no finding", tt.expr, err)
 			}
 			continue
 		}
 		if err == nil {
-			t.Errorf("CheckRegexpHosts(%q) found nothing, want %q", tt.expr, tt.want)
+			t.Errorf("CheckHosts of %q found nothing, want %q", tt.expr, tt.want)
 			continue
 		}
 		for _, want := range tt.want {
 			if !strings.Contains(err.Error(), want) {
-				t.Errorf("CheckRegexpHosts(%q) = %q, want it to contain %q", tt.expr, err, want)
+				t.Errorf("CheckHosts of %q = %q, want it to contain %q", tt.expr, err, want)
 			}
 		}
 	}
 }
 
-// TestCheckRegexpHostsBoundsItsWork proves an expression with many
+// TestRegexpCheckHostsBoundsItsWork proves an expression with many
 // alternations is judged without writing out every way through it.
-func TestCheckRegexpHostsBoundsItsWork(t *testing.T) {
+func TestRegexpCheckHostsBoundsItsWork(t *testing.T) {
 	expr := strings.Repeat(`(a|b|c|d)`, 40) + `\.example\.com`
-	if err := CheckRegexpHosts(`https://` + expr); err != nil {
-		t.Errorf("CheckRegexpHosts: %v", err)
+	if err := checkHosts(t, `https://`+expr); err != nil {
+		t.Errorf("CheckHosts: %v", err)
 	}
-	if err := CheckRegexpHosts(`https://` + strings.Repeat(`(a|b|c|d)`, 40)); err == nil {
+	if err := checkHosts(t, `https://`+strings.Repeat(`(a|b|c|d)`, 40)); err == nil {
 		t.Error("an expression of alternations only names no domain, want a finding")
 	}
+}
+
+// checkHosts compiles expr, which must compile, and gives its CheckHosts.
+func checkHosts(t *testing.T, expr string) error {
+	t.Helper()
+	re, err := CompileRegexp(expr)
+	if err != nil {
+		t.Fatalf("CompileRegexp(%q): %v", expr, err)
+	}
+	return re.CheckHosts()
 }
