@@ -14,9 +14,9 @@ import (
 // label, and only regular expressions are tried one by one.
 type Matcher struct {
 	exact      map[string]struct{}
-	subdomains map[string][]Pattern // by parent domain
-	anyPort    map[string][]Pattern // by host
-	unconfined []*regexp.Regexp           // regexps whose hosts end in no domain, loaded without credentials
+	subdomains map[string][]Pattern        // by parent domain
+	anyPort    map[string][]Pattern        // by host
+	unconfined []*regexp.Regexp            // regexps whose hosts end in no domain, loaded without credentials
 	byDomain   map[string][]*regexp.Regexp // regexps by the domain the hosts of their ways end in
 
 	publicSuffixes publicSuffixCache

@@ -200,7 +200,6 @@ func childrenArePublicSuffixes(domain string) bool {
 	return true
 }
 
-
 // isPublicSuffix reports whether anyone can register names directly under
 // domain, given without a trailing dot, according to the public suffix
 // list (R52). localhost is not one: it only ever resolves to loopback.
