@@ -38,15 +38,24 @@ func (r *Regexp) MatchString(s string) bool { return r.re.MatchString(s) }
 
 // CompileRegexp compiles a configured origin regular expression, anchored
 // so that it must match the whole origin, and judges each way through it.
-// It compiles the expression as written first: "a)|(b" would compile once
+// It parses the expression as written first: "a)|(b" would compile once
 // wrapped in the anchors, as an alternation that escapes them. An
 // expression that matches "null" is refused: any site can make a browser
 // send that origin (R13). So is one with a way through it that no origin
 // can take (a path, upper case, a default port), which would otherwise
 // load and never match.
 func CompileRegexp(expr string) (*Regexp, error) {
-	if _, err := regexp.Compile(expr); err != nil {
+	parsed, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
 		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
+	}
+	// Judged before it is compiled, which costs in proportion to its
+	// program: x{1000} is a thousand copies of x.
+	if minLength(parsed) > MaxLength {
+		return nil, fmt.Errorf("origin_regexp %q can never match: whatever it matches is longer than %d bytes, longer than any origin a browser sends", expr, MaxLength)
+	}
+	if size := progSize(parsed); size > maxProgSize {
+		return nil, fmt.Errorf("origin_regexp %q is too large: its repetitions make a program of about %d steps, more than the %d any origin needs (an origin is at most %d bytes); bound each repetition by what an origin can hold, such as [a-z0-9-]{1,63} for a label", expr, size, maxProgSize, MaxLength)
 	}
 	re, err := compileAnchored(expr)
 	if err != nil {
@@ -54,10 +63,6 @@ func CompileRegexp(expr string) (*Regexp, error) {
 	}
 	if re.MatchString("null") {
 		return nil, fmt.Errorf(`origin_regexp %q matches the origin "null", which any site can produce: make it match only scheme://host origins, for example https://[a-z0-9-]+\.example\.com`, expr)
-	}
-	parsed, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
 	}
 	r := &Regexp{expr: expr, re: re}
 	r.ways = newExpander().expand(parsed)
@@ -90,7 +95,7 @@ func (r *Regexp) CheckHosts() error { return r.hostsErr }
 // expressions that confine each domain's ways to it; the ways of an
 // expression that ends in several domains are compiled again, one
 // expression per domain, and a product of ways would copy its parts.
-const maxGroupSize = 1 << 16
+const maxGroupSize = 1 << 14
 
 // groupByDomain judges the host of each way and, when every way ends in a
 // registrable domain, builds byDomain.
@@ -147,8 +152,13 @@ func (r *Regexp) groupByDomain() error {
 	return nil
 }
 
+// maxProgSize bounds the program of an origin regular expression, as
+// progSize counts it: far more than an expression of origins needs, and
+// small enough to compile in a few milliseconds.
+const maxProgSize = 1 << 15
+
 // progSize estimates how many instructions re compiles to, counting each
-// repetition's copies.
+// repetition's copies. It stops counting beyond maxProgSize.
 func progSize(re *syntax.Regexp) int {
 	switch re.Op {
 	case syntax.OpLiteral:
@@ -158,13 +168,41 @@ func progSize(re *syntax.Regexp) int {
 		if n < re.Min {
 			n = re.Min + 1
 		}
-		return (n + 1) * progSize(re.Sub[0])
+		return min((n+1)*progSize(re.Sub[0]), maxProgSize+1)
 	}
 	size := 1
 	for _, sub := range re.Sub {
-		size += progSize(sub)
+		size = min(size+progSize(sub), maxProgSize+1)
 	}
 	return size
+}
+
+// minLength gives the length of the shortest string re matches, or
+// more than MaxLength when that is longer than any origin.
+func minLength(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minLength(re.Sub[0])
+	case syntax.OpRepeat:
+		return min(re.Min*minLength(re.Sub[0]), MaxLength+1)
+	case syntax.OpConcat:
+		n := 0
+		for _, sub := range re.Sub {
+			n = min(n+minLength(sub), MaxLength+1)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := MaxLength + 1
+		for _, sub := range re.Sub {
+			n = min(n, minLength(sub))
+		}
+		return n
+	}
+	return 0
 }
 
 // CanMatchPlainHTTP reports whether some way through the expression can
