@@ -16,7 +16,7 @@ type Matcher struct {
 	exact      map[string]struct{}
 	subdomains map[string][]Pattern        // by parent domain
 	anyPort    map[string][]Pattern        // by host
-	unconfined []*regexp.Regexp            // regexps whose hosts end in no domain, loaded without credentials
+	unconfined []*regexp.Regexp            // regexps with nothing to confine, or nothing to confine to
 	byDomain   map[string][]*regexp.Regexp // regexps by the domain the hosts of their ways end in
 
 	publicSuffixes publicSuffixCache
@@ -33,9 +33,9 @@ func NewMatcher(patterns []Pattern, regexps []*Regexp) *Matcher {
 	for _, r := range regexps {
 		switch {
 		case r == nil:
-		case r.hostsErr != nil:
-			// Loaded without credentials after a warning: nothing to
-			// stay within.
+		case r.byDomain == nil:
+			// Every way writes out its host, or, loaded without
+			// credentials after a warning, has no domain to stay within.
 			m.unconfined = append(m.unconfined, r.re)
 		default:
 			for domain, re := range r.byDomain {

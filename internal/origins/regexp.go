@@ -20,12 +20,13 @@ type Regexp struct {
 	// hostsErr is CheckHosts' finding: a way whose hosts end in no
 	// registrable domain, or in a public suffix.
 	hostsErr error
-	// byDomain holds, when hostsErr is nil, the domain each way's hosts
-	// end in, with the ways that end in it as one anchored expression: an
-	// origin is allowed only by a way whose domain it lies within, so
-	// that a way that writes out a host under a public suffix licenses no
-	// other way to match below it. With a single domain, that expression
-	// is re itself.
+	// byDomain holds the domains the ways' hosts end in, each with the
+	// ways that end in it as one anchored expression: an origin is
+	// allowed only by a way whose domain it lies within, so that a way
+	// that writes out a host under a public suffix licenses no other way
+	// to match below it. With a single domain, that expression is re
+	// itself. It is nil when there is nothing to stay within (hostsErr)
+	// or nothing to confine (every way writes out its host in full).
 	byDomain map[string]*regexp.Regexp
 }
 
@@ -98,16 +99,22 @@ func (r *Regexp) CheckHosts() error { return r.hostsErr }
 const maxGroupSize = 1 << 14
 
 // groupByDomain judges the host of each way and, when every way ends in a
-// registrable domain, builds byDomain.
+// registrable domain and some way's host is not written out in full,
+// builds byDomain. A way whose host is written out in full matches only
+// that host, which is its own domain.
 func (r *Regexp) groupByDomain() error {
 	domains := make([]string, len(r.ways))
+	allWritten := true
 	for i, w := range r.ways {
-		d, err := checkBranchHost(r.expr, w.pieces)
+		d, written, err := checkBranchHost(r.expr, w.pieces)
 		if err != nil {
 			r.hostsErr = err
 			return nil
 		}
-		domains[i] = d
+		domains[i], allWritten = d, allWritten && written
+	}
+	if allWritten {
+		return nil
 	}
 	byDomain := make(map[string][]int)
 	var order []string
@@ -129,7 +136,7 @@ func (r *Regexp) groupByDomain() error {
 		}
 	}
 	if size > maxGroupSize {
-		return fmt.Errorf("origin_regexp %q ends in %d domains through too many ways to keep each way within its own domain: split it into one origin_regexp per domain", r.expr, len(order))
+		return fmt.Errorf("origin_regexp %q has %d ways through it, ending in %d domains: too many to keep each way within its own domain; split it into several origin_regexp values, for example one per domain", r.expr, len(r.ways), len(order))
 	}
 	for _, d := range order {
 		var b strings.Builder
@@ -241,18 +248,19 @@ func splitScheme(branch []piece) (scheme, host []piece, found bool) {
 }
 
 // checkBranchHost judges the host of one way through an expression, and
-// gives the domain its hosts end in.
-func checkBranchHost(expr string, branch []piece) (string, error) {
+// gives the domain its hosts end in, and whether it writes out the host
+// in full.
+func checkBranchHost(expr string, branch []piece) (domain string, written bool, err error) {
 	_, host, _ := splitScheme(branch)
 	suffix := fixedSuffix(host)
 	if len(host) > 0 && !host[0].variable && host[0].fixed == '[' && (len(suffix) != len(host) || !strings.HasSuffix(suffix, "]")) {
-		return "", fmt.Errorf("origin_regexp %q matches IPv6 hosts it does not write out: write each address out in full, or list exact origins such as http://[::1]:8080", expr)
+		return "", false, fmt.Errorf("origin_regexp %q matches IPv6 hosts it does not write out: write each address out in full, or list exact origins such as http://[::1]:8080", expr)
 	}
 	if last := suffix[strings.LastIndexByte(suffix, '.')+1:]; len(suffix) != len(host) && last != "" && strings.Trim(last, "0123456789") == "" {
-		return "", fmt.Errorf("origin_regexp %q matches IP addresses it does not write out, which have no registrable domain to stay within: list exact origins such as https://192.0.2.1", expr)
+		return "", false, fmt.Errorf("origin_regexp %q matches IP addresses it does not write out, which have no registrable domain to stay within: list exact origins such as https://192.0.2.1", expr)
 	}
 	if len(suffix) == len(host) {
-		return strings.TrimSuffix(suffix, "."), nil // a host written out in full
+		return strings.TrimSuffix(suffix, "."), true, nil
 	}
 	// The variable part may end inside the first label of the fixed
 	// suffix ([a-z]+example\.com matches evilexample.com), so only what
@@ -265,17 +273,17 @@ func checkBranchHost(expr string, branch []piece) (string, error) {
 	domain = strings.TrimSuffix(domain, ".")
 	if !found || domain == "" {
 		if hasBounded(host) {
-			return "", fmt.Errorf("origin_regexp %q combines more alternatives and optional parts than can be judged one by one (over %d ways through it), so part of its host counts as matching anything: split it into several origin_regexp values, one per alternative", expr, maxWays)
+			return "", false, fmt.Errorf("origin_regexp %q combines more alternatives and optional parts than can be judged one by one (over %d ways through it), so part of its host counts as matching anything: split it into several origin_regexp values, one per alternative", expr, maxWays)
 		}
-		return "", fmt.Errorf("origin_regexp %q matches hosts in any domain, so sites you do not control too: list exact origins, use a subdomain pattern such as https://*.example.com, or end the host part with your own domain, as in https://[a-z0-9-]+\\.example\\.com", expr)
+		return "", false, fmt.Errorf("origin_regexp %q matches hosts in any domain, so sites you do not control too: list exact origins, use a subdomain pattern such as https://*.example.com, or end the host part with your own domain, as in https://[a-z0-9-]+\\.example\\.com", expr)
 	}
 	if isPublicSuffix(domain) {
-		return "", fmt.Errorf("origin_regexp %q matches every site under the public suffix %q, which anyone can register: list exact origins, or end the host part with your own domain under it, as in https://[a-z0-9-]+\\.your-domain\\.%s", expr, domain, strings.ReplaceAll(domain, ".", `\.`))
+		return "", false, fmt.Errorf("origin_regexp %q matches every site under the public suffix %q, which anyone can register: list exact origins, or end the host part with your own domain under it, as in https://[a-z0-9-]+\\.your-domain\\.%s", expr, domain, strings.ReplaceAll(domain, ".", `\.`))
 	}
 	if childrenArePublicSuffixes(domain) {
-		return "", fmt.Errorf("origin_regexp %q matches only names under %q, and each name directly under it is a public suffix of its own (the public suffix list has *.%s), so every host it matches is another site: end the host part with a registrable domain, as in https://[a-z0-9-]+\\.your-domain\\.your-name\\.%s", expr, domain, domain, strings.ReplaceAll(domain, ".", `\.`))
+		return "", false, fmt.Errorf("origin_regexp %q matches only names under %q, and each name directly under it is a public suffix of its own (the public suffix list has *.%s), so every host it matches is another site: end the host part with a registrable domain, as in https://[a-z0-9-]+\\.your-domain\\.your-name\\.%s", expr, domain, domain, strings.ReplaceAll(domain, ".", `\.`))
 	}
-	return domain, nil
+	return domain, false, nil
 }
 
 // hasBounded reports whether pieces hold a part left unwritten because
