@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 # internal/ 6,000 to 17,000. A target not listed gets the default.
 declare -A budget=(
 	[FuzzMatcher]=50000
+	[FuzzRegexpWays]=20000
 	[FuzzParseRequestList]=50000
 	[FuzzUnmarshalCaddyfile]=10000
 	[FuzzHandler]=6000
