@@ -305,3 +305,15 @@ func TestMatcherRegexpOfManyHosts(t *testing.T) {
 		{"https://x.app1.example.com", false},
 	})
 }
+
+// TestMatcherPatternUnderAWildcardRule proves what a pattern over a
+// parent with an exception rule matches: the registrable name and its
+// subdomains, and nothing under the wildcard.
+func TestMatcherPatternUnderAWildcardRule(t *testing.T) {
+	assertAllows(t, newTestMatcher(t, []string{"https://*.kawasaki.jp"}), []allowsCase{
+		{"https://city.kawasaki.jp", true},
+		{"https://www.city.kawasaki.jp", true},
+		{"https://x.kawasaki.jp", false}, // a public suffix
+		{"https://a.x.kawasaki.jp", false},
+	})
+}
