@@ -136,7 +136,11 @@ func (r *Regexp) groupByDomain() error {
 		}
 	}
 	if size > maxGroupSize {
-		return fmt.Errorf("origin_regexp %q has %d ways through it, ending in %d domains: too many to keep each way within its own domain; split it into several origin_regexp values, for example one per domain", r.expr, len(r.ways), len(order))
+		// Judged as one whose hosts cannot be confined: refused with
+		// credentials, a warning without.
+		r.hostsErr = fmt.Errorf("origin_regexp %q has %d ways through it, ending in %d domains: too many to keep each way within its own domain; split it into several origin_regexp values, for example one per domain", r.expr, len(r.ways), len(order))
+		r.byDomain = nil
+		return nil
 	}
 	for _, d := range order {
 		var b strings.Builder

@@ -186,3 +186,18 @@ func TestRegexpCheckHostsRefusesWildcardPublicSuffixes(t *testing.T) {
 		t.Errorf("city.kawasaki.jp is registrable: %v", err)
 	}
 }
+
+// TestRegexpCheckHostsBoundsTheWaysConfinedToEachDomain proves that an
+// expression whose ways end in several domains, too many to compile each
+// domain's ways on their own, is judged as one whose hosts cannot be
+// confined, and says how to split it.
+func TestRegexpCheckHostsBoundsTheWaysConfinedToEachDomain(t *testing.T) {
+	suffix := `[a-z]+(\.x\.example\.com|\.y\.example\.com)`
+	if err := checkHosts(t, `https://`+strings.Repeat(`(ab|cd)`, 7)+suffix); err != nil {
+		t.Errorf("256 ways: %v", err)
+	}
+	err := checkHosts(t, `https://`+strings.Repeat(`(ab|cd)`, 9)+suffix)
+	if err == nil || !strings.Contains(err.Error(), "too many to keep each way within its own domain") || !strings.Contains(err.Error(), "split it") {
+		t.Errorf("1024 ways: %v, want the bound named, with how to split", err)
+	}
+}
