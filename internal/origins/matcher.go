@@ -10,8 +10,9 @@ import (
 
 // Matcher decides whether a request's Origin is allowed. It costs the same
 // with one configured origin or ten thousand: exact origins are a map
-// lookup, patterns are found by the request host's suffixes, one lookup per
-// label, and only regular expressions are tried one by one.
+// lookup, and patterns and regular expressions are found by the request
+// host's suffixes, one lookup per label. Only regular expressions with
+// nothing to confine to a domain are tried one by one.
 type Matcher struct {
 	exact      map[string]struct{}
 	subdomains map[string][]Pattern        // by parent domain
