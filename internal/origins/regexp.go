@@ -560,7 +560,7 @@ func (w way) fault() (fault, fix string) {
 		case s == "":
 			return "it matches only the empty string, which no browser sends as an origin", `the origins to allow, for example https://[a-z0-9-]+\.example\.com`
 		case !ok || !canonicalIP(o.Host):
-			fault = fmt.Sprintf("%q %s, and browsers send origins byte for byte as scheme://host[:port]", s, originFault(s))
+			fault = fmt.Sprintf("%q %s: browsers compare the origin byte for byte", s, originFault(s))
 			if canonical, ok := canonicalSpelling(s, Pattern{}); ok {
 				fix = regexp.QuoteMeta(canonical)
 			}
