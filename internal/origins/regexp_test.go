@@ -1,6 +1,8 @@
 package origins
 
 import (
+	"regexp/syntax"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -199,5 +201,33 @@ func TestRegexpCheckHostsBoundsTheWaysConfinedToEachDomain(t *testing.T) {
 	err := checkHosts(t, `https://`+strings.Repeat(`(ab|cd)`, 9)+suffix)
 	if err == nil || !strings.Contains(err.Error(), "too many to keep each way within its own domain") || !strings.Contains(err.Error(), "split it") {
 		t.Errorf("1024 ways: %v, want the bound named, with how to split", err)
+	}
+}
+
+// TestJudgingARegexpGrowsLinearly proves that writing out the ways
+// through an expression costs in proportion to what is written out:
+// sixty-four ways (six optional characters) followed by six times as many
+// parts must cost about six times the memory, where copying every way
+// written out so far at each part costs thirty-six times. It counts bytes
+// allocated, which, unlike time, does not depend on the machine.
+func TestJudgingARegexpGrowsLinearly(t *testing.T) {
+	allocated := func(parts int) uint64 {
+		expr := `https://` + strings.Repeat(`[ab]?`, 6) + strings.Repeat(`(x\.)`, parts) + `example\.com`
+		parsed, err := syntax.Parse(expr, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ways := newExpander().expand(parsed)
+		runtime.ReadMemStats(&after)
+		if len(ways) != 64 {
+			t.Fatalf("%d ways, want 64", len(ways))
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small, large := allocated(20), allocated(120)
+	if ratio := float64(large) / float64(small); ratio > 9 {
+		t.Errorf("six times the parts cost %.1f times the memory (%d bytes against %d), want about 6", ratio, large, small)
 	}
 }
