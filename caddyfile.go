@@ -147,6 +147,7 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 	errs := []error{appendArgs(d, "origins", &c.AllowedOrigins, policy.CheckOrigin, lines)}
 	seen := make(map[string]bool)
 	reported := make(map[string]bool) // combination errors, each named once
+	judged := 0                       // regexps already judged together with credentials
 	for d.NextBlock(0) {
 		subdirective := d.Val()
 		lines[lineKey(subdirective, "")] = sourceLine{File: d.File(), Line: d.Line()}
@@ -180,7 +181,14 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 		}
 		seen[subdirective] = true
 		errs = append(errs, err, skipRestOfLine(d, subdirective, err == nil))
-		for _, err := range unjoin(c.config().CheckCombination()) {
+		// Each regexp is judged with credentials once, after the line that
+		// adds it or the credentials line, not again after every later
+		// line: that made a long block quadratic.
+		combination := c.config()
+		if combination.Credentials {
+			combination.OriginRegexps, judged = combination.OriginRegexps[judged:], len(combination.OriginRegexps)
+		}
+		for _, err := range unjoin(combination.CheckCombination()) {
 			if !reported[err.Error()] {
 				reported[err.Error()] = true
 				errs = append(errs, d.WrapErr(err))

@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 # 13,000, FuzzCorsImportAdapts 7,000). A target not listed gets the default.
 declare -A budget=(
 	[FuzzMatcher]=50000
+	[FuzzRegexpWays]=20000
 	[FuzzParseRequestList]=50000
 	[FuzzParseNginx]=50000
 	[FuzzImport]=30000

@@ -119,7 +119,7 @@ func FuzzMatcher(f *testing.F) {
 			}
 			patterns = append(patterns, p)
 		}
-		var regexps []*regexp.Regexp
+		var regexps []*Regexp
 		for _, e := range exprs {
 			re, err := CompileRegexp(e)
 			if err != nil {
@@ -139,9 +139,9 @@ func FuzzMatcher(f *testing.F) {
 // in a domain of its own, one under a public suffix.
 var fuzzAttackerHosts = []string{"q-fuzz-attacker.invalid", "q-fuzz-attacker.github.io", "q-fuzz-attacker.invalid."}
 
-// checkRegexpAnalysis checks CompileRegexp and CheckRegexpHosts on expr:
+// checkRegexpAnalysis checks CompileRegexp and CheckHosts on expr:
 // an expression is compiled as written before it is anchored, and one
-// that CheckRegexpHosts finds confined to a domain never matches a host
+// that CheckHosts finds confined to a domain never matches a host
 // of an attacker's.
 func checkRegexpAnalysis(t *testing.T, expr string) {
 	re, err := CompileRegexp(expr)
@@ -151,13 +151,13 @@ func checkRegexpAnalysis(t *testing.T, expr string) {
 	if _, err := regexp.Compile(expr); err != nil {
 		t.Fatalf("CompileRegexp(%q) accepted an expression that does not compile as written: %v", expr, err)
 	}
-	if CheckRegexpHosts(expr) != nil {
+	if re.CheckHosts() != nil {
 		return
 	}
 	for _, host := range fuzzAttackerHosts {
 		for _, origin := range []string{"https://" + host, "http://" + host, "https://" + host + ":8443"} {
 			if re.MatchString(origin) {
-				t.Fatalf("CheckRegexpHosts(%q) found nothing, but it matches %q", expr, origin)
+				t.Fatalf("CheckHosts of %q found nothing, but it matches %q", expr, origin)
 			}
 		}
 	}
@@ -292,4 +292,85 @@ func refAllows(patterns, exprs []string, origin string) bool {
 		}
 	}
 	return false
+}
+
+// FuzzRegexpWays checks the fast paths of an origin_regexp against slow
+// references: the ways CompileRegexp writes out match, together, exactly
+// what the expression matches; and the Matcher, which finds the ways to
+// try by the request host's parent domains, allows exactly what trying
+// every way one by one allows, each only within the registrable domain
+// its hosts end in (R52).
+func FuzzRegexpWays(f *testing.F) {
+	for _, seed := range []struct{ expr, origin string }{
+		{`https://([a-z0-9-]+\.)*windows\.net|https://blob\.core\.windows\.net`, "https://attacker.blob.core.windows.net"},
+		{`https://([a-z0-9-]+\.)*windows\.net|https://blob\.core\.windows\.net`, "https://blob.core.windows.net"},
+		{`https://(blob\.core\.|([a-z0-9-]+\.)*)windows\.net(:8443)?`, "https://api.windows.net:8443"},
+		{`https://[a-z0-9.-]+\.amazonaws\.com\.`, "https://bucket.s3.amazonaws.com."},
+		{`https?://(app|api)\.example\.(com|org)(:[0-9]+)?`, "http://api.example.org:8080"},
+		{`https://app1\.example\.com|https://app2\.example\.com|https://app10\.example\.com`, "https://app10.example.com"},
+		{`(?i)HTTPS://[a-z]+\.Example\.com`, "https://x.example.com"},
+		{`https://[a-z]+\.example\.com\b|https://x\.test$`, "https://a.example.com"},
+		{`https://(?:a\.){2}[a-z]+\.example\.com`, "https://a.a.b.example.com"},
+		{`https://[a-z]+\.(x|y)\.example\.com|https://.*\.evil\.test`, "https://q.evil.test"},
+		{`http://localhost:(3000|4000)`, "http://localhost:3000"},
+	} {
+		f.Add(seed.expr, seed.origin)
+	}
+	f.Fuzz(func(t *testing.T, expr, origin string) {
+		if len(expr) > 256 {
+			return // the work is bounded; the search is better spent on short ones
+		}
+		r, err := CompileRegexp(expr)
+		if err != nil {
+			return
+		}
+		if len(r.ways) > 64 {
+			return // compiling each way on its own would make the target slow
+		}
+		wayRegexps := make([]*regexp.Regexp, len(r.ways))
+		anyWay := false
+		for i, w := range r.ways {
+			var b strings.Builder
+			for _, part := range w.parts {
+				b.WriteString("(?:" + part.String() + ")")
+			}
+			re, err := compileAnchored(b.String())
+			if err != nil {
+				t.Fatalf("way %d of %q, %q, does not compile: %v", i, expr, b.String(), err)
+			}
+			wayRegexps[i] = re
+			anyWay = anyWay || re.MatchString(origin)
+		}
+		if matches := r.MatchString(origin); anyWay != matches {
+			t.Fatalf("%q matches %q: %v, but its ways written out: %v", expr, origin, matches, anyWay)
+		}
+
+		want := false
+		if _, host, _, ok := refOrigin(origin); ok {
+			for i, w := range r.ways {
+				if !wayRegexps[i].MatchString(origin) {
+					continue
+				}
+				domain, _, err := checkBranchHost(expr, w.pieces)
+				if r.CheckHosts() != nil || err == nil && refWithin(host, domain) {
+					want = true
+				}
+			}
+		}
+		if got := NewMatcher(nil, []*Regexp{r}).Allows(origin); got != want {
+			t.Fatalf("Allows(%q) = %v with origin_regexp %q, trying each way says %v", origin, got, expr, want)
+		}
+	})
+}
+
+// refWithin reports whether host lies within the registrable domain of
+// domain: it is domain, or a name under it whose public suffix is no
+// longer than domain.
+func refWithin(host, domain string) bool {
+	name := strings.TrimSuffix(host, ".")
+	if name == domain {
+		return true
+	}
+	suffix, _ := publicsuffix.PublicSuffix(name)
+	return strings.HasSuffix(name, "."+domain) && len(suffix) <= len(domain)
 }

@@ -1,7 +1,6 @@
 package origins
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -11,34 +10,39 @@ import (
 
 // Matcher decides whether a request's Origin is allowed. It costs the same
 // with one configured origin or ten thousand: exact origins are a map
-// lookup, patterns are found by the request host's suffixes, one lookup per
-// label, and only regular expressions are tried one by one.
+// lookup, and patterns and regular expressions are found by the request
+// host's suffixes, one lookup per label. Only regular expressions with
+// nothing to confine to a domain are tried one by one.
 type Matcher struct {
 	exact      map[string]struct{}
-	subdomains map[string][]Pattern // by parent domain
-	anyPort    map[string][]Pattern // by host
-	regexps    []*regexp.Regexp
-	domains    [][]string // by regexp: the domains its ways through end in
+	subdomains map[string][]Pattern        // by parent domain
+	anyPort    map[string][]Pattern        // by host
+	unconfined []*regexp.Regexp            // regexps with nothing to confine, or nothing to confine to
+	byDomain   map[string][]*regexp.Regexp // regexps by the domain the hosts of their ways end in
 
 	publicSuffixes publicSuffixCache
 }
 
 // NewMatcher compiles patterns and regular expressions into a Matcher.
-func NewMatcher(patterns []Pattern, regexps []*regexp.Regexp) *Matcher {
+func NewMatcher(patterns []Pattern, regexps []*Regexp) *Matcher {
 	m := &Matcher{
 		exact:      make(map[string]struct{}),
 		subdomains: make(map[string][]Pattern),
 		anyPort:    make(map[string][]Pattern),
-		regexps:    regexps,
+		byDomain:   make(map[string][]*regexp.Regexp),
 	}
-	for _, re := range regexps {
-		var domains []string
-		if re != nil {
-			// nil for a regexp whose hosts end in no domain, loaded without
-			// credentials after a warning: nothing to stay within.
-			domains, _ = regexpDomains(re.String())
+	for _, r := range regexps {
+		switch {
+		case r == nil:
+		case r.byDomain == nil:
+			// Every way writes out its host, or, loaded without
+			// credentials after a warning, has no domain to stay within.
+			m.unconfined = append(m.unconfined, r.re)
+		default:
+			for domain, re := range r.byDomain {
+				m.byDomain[domain] = append(m.byDomain[domain], re)
+			}
 		}
-		m.domains = append(m.domains, domains)
 	}
 	for _, p := range patterns {
 		switch {
@@ -60,7 +64,7 @@ func (m *Matcher) Allows(origin string) bool {
 	if _, ok := m.exact[origin]; ok {
 		return true
 	}
-	if len(m.subdomains) == 0 && len(m.anyPort) == 0 && len(m.regexps) == 0 {
+	if len(m.subdomains) == 0 && len(m.anyPort) == 0 && len(m.unconfined) == 0 && len(m.byDomain) == 0 {
 		return false
 	}
 	o, ok := Parse(origin)
@@ -70,12 +74,12 @@ func (m *Matcher) Allows(origin string) bool {
 	if m.matchesPattern(o) {
 		return true
 	}
-	for i, re := range m.regexps {
-		if re.MatchString(origin) && m.withinDomains(o.Host, m.domains[i]) {
+	for _, re := range m.unconfined {
+		if re.MatchString(origin) {
 			return true
 		}
 	}
-	return false
+	return m.matchesRegexpWithinDomain(o.Host, origin)
 }
 
 func (m *Matcher) matchesPattern(o Origin) bool {
@@ -103,16 +107,39 @@ func (m *Matcher) matchesPattern(o Origin) bool {
 	return false
 }
 
-// withinDomains reports whether host lies within the registrable domain
-// of one of domains, as a subdomain pattern's host must (R52).
-func (m *Matcher) withinDomains(host string, domains []string) bool {
-	if domains == nil {
-		return true
+// matchesRegexpWithinDomain reports whether a way through a regexp
+// matches origin, whose host is host, and host lies within the
+// registrable domain that way's hosts end in, as a subdomain pattern's
+// host must (R52): the host itself, or one of its parent domains no
+// shorter than its public suffix. Each way is judged on its own: a way
+// that writes out blob.core.windows.net licenses no other way to match
+// attacker.blob.core.windows.net.
+func (m *Matcher) matchesRegexpWithinDomain(host, origin string) bool {
+	if len(m.byDomain) == 0 {
+		return false
 	}
 	name := strings.TrimSuffix(host, ".")
-	for _, d := range domains {
-		if name == d || strings.HasSuffix(name, "."+d) && len(m.publicSuffixes.of(host)) <= len(d) {
-			return true
+	publicSuffix := -1 // its length, once looked up
+	for i := -1; i < len(name); i++ {
+		if i >= 0 && name[i] != '.' {
+			continue
+		}
+		regexps, ok := m.byDomain[name[i+1:]]
+		if !ok {
+			continue
+		}
+		if i >= 0 {
+			if publicSuffix < 0 {
+				publicSuffix = len(m.publicSuffixes.of(host))
+			}
+			if len(name)-i-1 < publicSuffix {
+				return false // shorter parents are public suffixes too
+			}
+		}
+		for _, re := range regexps {
+			if re.MatchString(origin) {
+				return true
+			}
 		}
 	}
 	return false
@@ -161,23 +188,4 @@ func (c *publicSuffixCache) of(host string) string {
 	// Both are parts of a request header: keep copies, not the header.
 	c.byHost[strings.Clone(host)] = strings.Clone(suffix)
 	return suffix
-}
-
-// CompileRegexp compiles a configured origin regular expression, anchored
-// so that it must match the whole origin. It compiles the expression as
-// written first: "a)|(b" would compile once wrapped in the anchors, as an
-// alternation that escapes them. An expression that matches "null" is
-// refused: any site can make a browser send that origin (R13).
-func CompileRegexp(expr string) (*regexp.Regexp, error) {
-	if _, err := regexp.Compile(expr); err != nil {
-		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
-	}
-	re, err := regexp.Compile(`^(?:` + expr + `)$`)
-	if err != nil {
-		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
-	}
-	if re.MatchString("null") {
-		return nil, fmt.Errorf(`origin_regexp %q matches the origin "null", which any site can produce: make it match only scheme://host origins, for example https://[a-z0-9-]+\.example\.com`, expr)
-	}
-	return re, nil
 }

@@ -2,7 +2,6 @@ package origins
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -17,7 +16,7 @@ func newTestMatcher(t *testing.T, values []string, exprs ...string) *Matcher {
 		}
 		patterns = append(patterns, p)
 	}
-	var regexps []*regexp.Regexp
+	var regexps []*Regexp
 	for _, expr := range exprs {
 		re, err := CompileRegexp(expr)
 		if err != nil {
@@ -215,5 +214,106 @@ func TestPublicSuffixCacheIsBounded(t *testing.T) {
 		{"https://x.s3.amazonaws.com", false},
 		{"https://h1.amazonaws.com", true},
 		{"https://new.amazonaws.com", true},
+	})
+}
+
+// TestMatcherRegexpJudgesEachWayOnItsOwn proves that a way through a
+// regexp that writes out a host under a public suffix does not let a
+// wider way match below it: each match must lie within the registrable
+// domain of a way that matches it, as if the ways were written as
+// separate expressions.
+func TestMatcherRegexpJudgesEachWayOnItsOwn(t *testing.T) {
+	joined := newTestMatcher(t, nil, `https://([a-z0-9-]+\.)*windows\.net|https://blob\.core\.windows\.net`)
+	split := newTestMatcher(t, nil, `https://([a-z0-9-]+\.)*windows\.net`, `https://blob\.core\.windows\.net`)
+	cases := []allowsCase{
+		{"https://attacker.blob.core.windows.net", false}, // blob.core.windows.net is a public suffix
+		{"https://blob.core.windows.net", true},           // written out in full
+		{"https://api.windows.net", true},
+		{"https://a.b.windows.net", true},
+		{"https://windows.net", true},
+		{"https://x.attacker.blob.core.windows.net", false},
+	}
+	assertAllows(t, joined, cases)
+	assertAllows(t, split, cases)
+
+	// The same with the ways in another order, under one optional part,
+	// and across a port.
+	for _, expr := range []string{
+		`https://blob\.core\.windows\.net|https://([a-z0-9-]+\.)*windows\.net`,
+		`https://(blob\.core\.|([a-z0-9-]+\.)*)windows\.net`,
+		`https://(blob\.core\.windows\.net|([a-z0-9-]+\.)*windows\.net)(:8443)?`,
+	} {
+		assertAllows(t, newTestMatcher(t, nil, expr), cases)
+	}
+}
+
+// TestCompileRegexpAnchorsTheWholeOrigin proves the expression must match
+// the whole origin: not a prefix of it (another port, a longer host) nor
+// a suffix (another scheme).
+func TestCompileRegexpAnchorsTheWholeOrigin(t *testing.T) {
+	re, err := CompileRegexp(`https://abc\.example\.io`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMatcher(nil, []*Regexp{re})
+	for _, origin := range []string{"https://abc.example.io:8443", "https://abc.example.io.example.io", "xhttps://abc.example.io"} {
+		if re.MatchString(origin) {
+			t.Errorf("the expression matches %q", origin)
+		}
+		if m.Allows(origin) {
+			t.Errorf("Allows(%q)", origin)
+		}
+	}
+	if !m.Allows("https://abc.example.io") {
+		t.Error("the origin written out is refused")
+	}
+}
+
+// TestMatcherTrailingDotStaysWithinTheRegistrableDomain proves that a
+// host's trailing dot does not hide its public suffix: bucket.s3.amazonaws.com.
+// is registered under s3.amazonaws.com as much as bucket.s3.amazonaws.com is.
+func TestMatcherTrailingDotStaysWithinTheRegistrableDomain(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com."}, `https://[a-z0-9.-]+\.core\.windows\.net\.`)
+	assertAllows(t, m, []allowsCase{
+		{"https://bucket.s3.amazonaws.com.", false},
+		{"https://console.amazonaws.com.", true},
+		{"https://account.blob.core.windows.net.", false},
+		{"https://api.core.windows.net.", true},
+	})
+}
+
+// TestMatcherRegexpOfManyHosts proves that an alternation of hosts
+// written out in full is judged one host at a time, whatever their
+// number, and allows exactly those hosts.
+func TestMatcherRegexpOfManyHosts(t *testing.T) {
+	var hosts []string
+	for i := 1; i <= 100; i++ {
+		hosts = append(hosts, fmt.Sprintf(`https://app%d\.example\.com`, i))
+	}
+	re, err := CompileRegexp(strings.Join(hosts, "|"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := re.CheckHosts(); err != nil {
+		t.Fatalf("CheckHosts: %v", err)
+	}
+	assertAllows(t, NewMatcher(nil, []*Regexp{re}), []allowsCase{
+		{"https://app1.example.com", true},
+		{"https://app57.example.com", true},
+		{"https://app100.example.com", true},
+		{"https://app101.example.com", false},
+		{"https://x.app1.example.com", false},
+	})
+}
+
+// TestMatcherPatternUnderAWildcardRule proves what a pattern over a
+// parent with an exception rule matches: the registrable name and its
+// subdomains, and nothing under the wildcard.
+func TestMatcherPatternUnderAWildcardRule(t *testing.T) {
+	assertAllows(t, newTestMatcher(t, []string{"https://*.kawasaki.jp"}), []allowsCase{
+		{"https://city.kawasaki.jp", true},
+		{"https://www.city.kawasaki.jp", true},
+		{"https://x.kawasaki.jp", false}, // a public suffix
+		{"https://a.x.kawasaki.jp", false},
 	})
 }

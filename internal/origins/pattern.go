@@ -178,7 +178,26 @@ func checkParentDomain(s, parent string) error {
 	if isPublicSuffix(name) {
 		return fmt.Errorf("origin %q would allow every site under the public suffix %q, which anyone can register: name your own domain, for example %q", s, parent, strings.Replace(s, "*."+parent, "*.your-domain."+parent, 1))
 	}
+	if childrenArePublicSuffixes(name) {
+		return fmt.Errorf("origin %q can never match: each name directly under %q is a public suffix of its own (the public suffix list has *.%s), so every host below it is another site, which the pattern does not match; name your own domain under one of them, for example %q", s, name, name, strings.Replace(s, "*."+parent, "*.your-domain.your-name."+parent, 1))
+	}
 	return nil
+}
+
+// childrenArePublicSuffixes reports whether every name directly under
+// domain is a public suffix, as the list's wildcard rules make them
+// (*.compute.amazonaws.com, *.sch.uk): a subdomain pattern over domain, which
+// matches hosts only within the registrable domain it names, then
+// matches nothing. The list's exception rules, which make a name under
+// a wildcard registrable again, all name "www" or "city" (!www.ck,
+// !city.kawasaki.jp); a made-up label stands for every other name.
+func childrenArePublicSuffixes(domain string) bool {
+	for _, label := range []string{"cors-probe-x", "www", "city"} {
+		if !isPublicSuffix(label + "." + domain) {
+			return false
+		}
+	}
+	return true
 }
 
 // isPublicSuffix reports whether anyone can register names directly under
@@ -194,30 +213,7 @@ func isPublicSuffix(domain string) bool {
 
 // notAnOrigin explains why s is not spelt as browsers serialize origins.
 func notAnOrigin(s string, p Pattern) error {
-	scheme, rest, _ := strings.Cut(s, "://")
-	hostport, tail, _ := strings.Cut(rest, "/")
-	port := defaultPort(strings.ToLower(scheme))
-	var why string
-	switch {
-	case strings.Contains(rest, "@"):
-		why = "has user info"
-	case strings.Contains(rest, "?"):
-		why = "has a query"
-	case strings.Contains(rest, "#"):
-		why = "has a fragment"
-	case strings.Contains(rest, "/") && tail == "":
-		why = "ends with a slash"
-	case strings.Contains(rest, "/"):
-		why = "has a path"
-	case strings.ToLower(s) != s:
-		why = "is not lower case"
-	case port != "" && strings.HasSuffix(hostport, ":"+port):
-		why = "has the default port " + port + ", which browsers leave out"
-	case strings.IndexFunc(hostport, func(r rune) bool { return r > 0x7f }) >= 0:
-		why = "has a host that is not in Punycode"
-	default:
-		why = "is not an origin as browsers send it"
-	}
+	why := originFault(s)
 	if fix, ok := canonicalSpelling(s, p); ok {
 		if why == "is not an origin as browsers send it" {
 			why = "is not spelt as browsers send it"
@@ -225,6 +221,33 @@ func notAnOrigin(s string, p Pattern) error {
 		return fmt.Errorf("origin %q %s: browsers compare the origin byte for byte, write %q", s, why, fix)
 	}
 	return fmt.Errorf("origin %q %s: write scheme://host[:port], for example https://app.example.com", s, why)
+}
+
+// originFault says what makes s, written as scheme://..., other than an
+// origin as browsers send it.
+func originFault(s string) string {
+	scheme, rest, _ := strings.Cut(s, "://")
+	hostport, tail, _ := strings.Cut(rest, "/")
+	port := defaultPort(strings.ToLower(scheme))
+	switch {
+	case strings.Contains(rest, "@"):
+		return "has user info"
+	case strings.Contains(rest, "?"):
+		return "has a query"
+	case strings.Contains(rest, "#"):
+		return "has a fragment"
+	case strings.Contains(rest, "/") && tail == "":
+		return "ends with a slash"
+	case strings.Contains(rest, "/"):
+		return "has a path"
+	case strings.ToLower(s) != s:
+		return "is not lower case"
+	case port != "" && strings.HasSuffix(hostport, ":"+port):
+		return "has the default port " + port + ", which browsers leave out"
+	case strings.IndexFunc(hostport, func(r rune) bool { return r > 0x7f }) >= 0:
+		return "has a host that is not in Punycode"
+	}
+	return "is not an origin as browsers send it"
 }
 
 // canonicalSpelling gives the spelling of s that browsers would send, if

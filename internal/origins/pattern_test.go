@@ -21,6 +21,9 @@ func TestParsePatternAcceptsOriginsAndPatterns(t *testing.T) {
 		"https://xn--bcher-kva.example": {Origin: Origin{"https", "xn--bcher-kva.example", ""}},
 		"https://xn--ls8h.la":           {Origin: Origin{"https", "xn--ls8h.la", ""}},
 		"https://*." + host251:          {Origin: Origin{"https", host251, ""}, Subdomains: true},
+		// Under a wildcard rule, but city.kawasaki.jp is registrable
+		// again (an exception rule).
+		"https://*.kawasaki.jp": {Origin: Origin{"https", "kawasaki.jp", ""}, Subdomains: true},
 	}
 	for s, want := range tests {
 		got, err := ParsePattern(s)
@@ -64,6 +67,11 @@ func TestParsePatternRefusesWithTheFix(t *testing.T) {
 		{"https://*.co.uk", []string{`public suffix "co.uk"`}},
 		{"http://*.127.0.0.1", []string{"not the IP address"}},
 		{"https://*.com.", []string{`public suffix "com."`}},
+		// Every name under these parents is a public suffix of its own.
+		{"https://*.elb.amazonaws.com", []string{"can never match", `each name directly under "elb.amazonaws.com" is a public suffix of its own`, `"https://*.your-domain.your-name.elb.amazonaws.com"`}},
+		{"https://*.compute.amazonaws.com", []string{"can never match", "*.compute.amazonaws.com"}},
+		{"https://*.sch.uk", []string{"can never match", "*.sch.uk", `"https://*.your-domain.your-name.sch.uk"`}},
+		{"https://*.sch.uk.", []string{"can never match"}},
 		{"http://127.0.0.1.", []string{`write "http://127.0.0.1"`}},
 		{"http://xn--f", []string{`label "xn--f"`, "not valid Punycode"}},
 		{"https://xn--zz.example", []string{`label "xn--zz"`, "not valid Punycode"}},

@@ -2,56 +2,227 @@ package origins
 
 import (
 	"fmt"
+	"regexp"
 	"regexp/syntax"
 	"strings"
 	"unicode"
 )
 
-// CheckRegexpHosts reports, for an expression CompileRegexp accepted,
-// whether it can match hosts outside a domain its author controls: one
-// whose host part ends in no fixed registrable domain (https://.*,
-// https?://[^/]+) or in a public suffix (https://[a-z0-9-]+\.github\.io),
-// where anyone can register a name (R52). With credentials such an
-// expression is refused; without, it is worth a warning.
-//
-// It reads the parsed expression, not its text: each way through the
-// expression's alternations and optional parts is written out as a
-// sequence of fixed characters and variable parts, and the host of each
-// must end in fixed characters that name a registrable domain.
-func CheckRegexpHosts(expr string) error {
-	_, err := regexpDomains(expr)
-	return err
+// Regexp is a configured origin regular expression, compiled and judged
+// once when it loads: each way through it (each choice of its
+// alternations and optional parts) is written out as a sequence of fixed
+// characters and variable parts, and judged on its own.
+type Regexp struct {
+	expr string
+	re   *regexp.Regexp // anchored: matches the whole origin
+
+	ways []way
+	// hostsErr is CheckHosts' finding: a way whose hosts end in no
+	// registrable domain, or in a public suffix.
+	hostsErr error
+	// byDomain holds the domains the ways' hosts end in, each with the
+	// ways that end in it as one anchored expression: an origin is
+	// allowed only by a way whose domain it lies within, so that a way
+	// that writes out a host under a public suffix licenses no other way
+	// to match below it. With a single domain, that expression is re
+	// itself. It is nil when there is nothing to stay within (hostsErr)
+	// or nothing to confine (every way writes out its host in full).
+	byDomain map[string]*regexp.Regexp
 }
 
-// regexpDomains gives the domain the hosts of each way through expr end
-// in, or the first way whose hosts end in none (CheckRegexpHosts).
-func regexpDomains(expr string) ([]string, error) {
-	branches, err := writeOut(expr)
+// String gives the expression as configured.
+func (r *Regexp) String() string { return r.expr }
+
+// MatchString reports whether s, a whole origin, matches the expression,
+// wherever its hosts lie.
+func (r *Regexp) MatchString(s string) bool { return r.re.MatchString(s) }
+
+// CompileRegexp compiles a configured origin regular expression, anchored
+// so that it must match the whole origin, and judges each way through it.
+// It parses the expression as written first: "a)|(b" would compile once
+// wrapped in the anchors, as an alternation that escapes them. An
+// expression that matches "null" is refused: any site can make a browser
+// send that origin (R13). So is one with a way through it that no origin
+// can take (a path, upper case, a default port), which would otherwise
+// load and never match.
+func CompileRegexp(expr string) (*Regexp, error) {
+	parsed, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
 	}
-	var domains []string
-	for _, branch := range branches {
-		domain, err := checkBranchHost(expr, branch)
-		if err != nil {
+	// Judged before it is compiled, which costs in proportion to its
+	// program: x{1000} is a thousand copies of x.
+	if minLength(parsed) > MaxLength {
+		return nil, fmt.Errorf("origin_regexp %q can never match: whatever it matches is longer than %d bytes, longer than any origin a browser sends", expr, MaxLength)
+	}
+	if size := progSize(parsed); size > maxProgSize {
+		return nil, fmt.Errorf("origin_regexp %q is too large: its repetitions make a program of about %d steps, more than the %d any origin needs (an origin is at most %d bytes); bound each repetition by what an origin can hold, such as [a-z0-9-]{1,63} for a label", expr, size, maxProgSize, MaxLength)
+	}
+	re, err := compileAnchored(expr)
+	if err != nil {
+		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
+	}
+	if re.MatchString("null") {
+		return nil, fmt.Errorf(`origin_regexp %q matches the origin "null", which any site can produce: make it match only scheme://host origins, for example https://[a-z0-9-]+\.example\.com`, expr)
+	}
+	r := &Regexp{expr: expr, re: re}
+	r.ways = newExpander().expand(parsed)
+	for _, w := range r.ways {
+		if err := w.neverMatches(expr, len(r.ways) == 1); err != nil {
 			return nil, err
 		}
-		domains = append(domains, domain)
 	}
-	return domains, nil
+	if err := r.groupByDomain(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
-// RegexpCanMatchPlainHTTP reports whether some way through expr, an
-// expression CompileRegexp accepted, can match an http:// origin whose host
-// it does not write out as one that isLoopback accepts: over plain http,
-// anyone on the network path can pose as such an origin.
-func RegexpCanMatchPlainHTTP(expr string, isLoopback func(host string) bool) bool {
-	branches, err := writeOut(expr)
-	if err != nil {
-		return false
+// compileAnchored compiles expr, which compiled as written, so that it
+// matches only a whole origin.
+func compileAnchored(expr string) (*regexp.Regexp, error) {
+	return regexp.Compile(`^(?:` + expr + `)$`)
+}
+
+// CheckHosts reports whether the expression can match hosts outside a
+// domain its author controls: one whose host part ends in no fixed
+// registrable domain (https://.*, https?://[^/]+) or in a public suffix
+// (https://[a-z0-9-]+\.github\.io), where anyone can register a name
+// (R52). With credentials such an expression is refused; without, it is
+// worth a warning.
+func (r *Regexp) CheckHosts() error { return r.hostsErr }
+
+// maxGroupSize bounds the size, in compiled instructions, of the
+// expressions that confine each domain's ways to it; the ways of an
+// expression that ends in several domains are compiled again, one
+// expression per domain, and a product of ways would copy its parts.
+const maxGroupSize = 1 << 14
+
+// groupByDomain judges the host of each way and, when every way ends in a
+// registrable domain and some way's host is not written out in full,
+// builds byDomain. A way whose host is written out in full matches only
+// that host, which is its own domain.
+func (r *Regexp) groupByDomain() error {
+	domains := make([]string, len(r.ways))
+	allWritten := true
+	for i, w := range r.ways {
+		d, written, err := checkBranchHost(r.expr, w.pieces)
+		if err != nil {
+			r.hostsErr = err
+			return nil
+		}
+		domains[i], allWritten = d, allWritten && written
 	}
-	for _, branch := range branches {
-		scheme, host, found := splitScheme(branch)
+	if allWritten {
+		return nil
+	}
+	byDomain := make(map[string][]int)
+	var order []string
+	for i, d := range domains {
+		if _, ok := byDomain[d]; !ok {
+			order = append(order, d)
+		}
+		byDomain[d] = append(byDomain[d], i)
+	}
+	r.byDomain = make(map[string]*regexp.Regexp, len(order))
+	if len(order) == 1 {
+		r.byDomain[order[0]] = r.re
+		return nil
+	}
+	size := 0
+	for _, w := range r.ways {
+		for _, part := range w.parts {
+			size += progSize(part)
+		}
+	}
+	if size > maxGroupSize {
+		// Judged as one whose hosts cannot be confined: refused with
+		// credentials, a warning without.
+		r.hostsErr = fmt.Errorf("origin_regexp %q has %d ways through it, ending in %d domains: too many to keep each way within its own domain; split it into several origin_regexp values, for example one per domain", r.expr, len(r.ways), len(order))
+		r.byDomain = nil
+		return nil
+	}
+	for _, d := range order {
+		var b strings.Builder
+		for j, i := range byDomain[d] {
+			if j > 0 {
+				b.WriteByte('|')
+			}
+			for _, part := range r.ways[i].parts {
+				b.WriteString("(?:")
+				b.WriteString(part.String())
+				b.WriteByte(')')
+			}
+		}
+		re, err := compileAnchored(b.String())
+		if err != nil {
+			return fmt.Errorf("origin_regexp %q: its ways ending in %q do not compile on their own: %v; split it into one origin_regexp per domain", r.expr, d, err)
+		}
+		r.byDomain[d] = re
+	}
+	return nil
+}
+
+// maxProgSize bounds the program of an origin regular expression, as
+// progSize counts it: far more than an expression of origins needs, and
+// small enough to compile in a few milliseconds.
+const maxProgSize = 1 << 15
+
+// progSize estimates how many instructions re compiles to, counting each
+// repetition's copies. It stops counting beyond maxProgSize.
+func progSize(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpRepeat:
+		n := re.Max
+		if n < re.Min {
+			n = re.Min + 1
+		}
+		return min((n+1)*progSize(re.Sub[0]), maxProgSize+1)
+	}
+	size := 1
+	for _, sub := range re.Sub {
+		size = min(size+progSize(sub), maxProgSize+1)
+	}
+	return size
+}
+
+// minLength gives the length of the shortest string re matches, or
+// more than MaxLength when that is longer than any origin.
+func minLength(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minLength(re.Sub[0])
+	case syntax.OpRepeat:
+		return min(re.Min*minLength(re.Sub[0]), MaxLength+1)
+	case syntax.OpConcat:
+		n := 0
+		for _, sub := range re.Sub {
+			n = min(n+minLength(sub), MaxLength+1)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := MaxLength + 1
+		for _, sub := range re.Sub {
+			n = min(n, minLength(sub))
+		}
+		return n
+	}
+	return 0
+}
+
+// CanMatchPlainHTTP reports whether some way through the expression can
+// match an http:// origin whose host it does not write out as one that
+// isLoopback accepts: over plain http, anyone on the network path can pose
+// as such an origin.
+func (r *Regexp) CanMatchPlainHTTP(isLoopback func(host string) bool) bool {
+	for _, w := range r.ways {
+		scheme, host, found := splitScheme(w.pieces)
 		if !found {
 			return true // no scheme written out: http among others
 		}
@@ -67,15 +238,6 @@ func RegexpCanMatchPlainHTTP(expr string, isLoopback func(host string) bool) boo
 	return false
 }
 
-// writeOut parses expr and writes out each way through it.
-func writeOut(expr string) ([][]piece, error) {
-	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
-	}
-	return expand(re.Simplify()), nil
-}
-
 // splitScheme gives the scheme and the host, without its port, of one way
 // through an expression: the host starts after the last fixed "://", and
 // only there is a ':' the port's (https:.* has its ':' in the scheme).
@@ -89,18 +251,20 @@ func splitScheme(branch []piece) (scheme, host []piece, found bool) {
 	return branch[:i], withoutPort(branch[i+len("://"):], true), true
 }
 
-// checkBranchHost judges the host of one way through an expression.
-func checkBranchHost(expr string, branch []piece) (string, error) {
+// checkBranchHost judges the host of one way through an expression, and
+// gives the domain its hosts end in, and whether it writes out the host
+// in full.
+func checkBranchHost(expr string, branch []piece) (domain string, written bool, err error) {
 	_, host, _ := splitScheme(branch)
 	suffix := fixedSuffix(host)
 	if len(host) > 0 && !host[0].variable && host[0].fixed == '[' && (len(suffix) != len(host) || !strings.HasSuffix(suffix, "]")) {
-		return "", fmt.Errorf("origin_regexp %q matches IPv6 hosts it does not write out: write each address out in full, or list exact origins such as http://[::1]:8080", expr)
+		return "", false, fmt.Errorf("origin_regexp %q matches IPv6 hosts it does not write out: write each address out in full, or list exact origins such as http://[::1]:8080", expr)
 	}
 	if last := suffix[strings.LastIndexByte(suffix, '.')+1:]; len(suffix) != len(host) && last != "" && strings.Trim(last, "0123456789") == "" {
-		return "", fmt.Errorf("origin_regexp %q matches IP addresses it does not write out, which have no registrable domain to stay within: list exact origins such as https://192.0.2.1", expr)
+		return "", false, fmt.Errorf("origin_regexp %q matches IP addresses it does not write out, which have no registrable domain to stay within: list exact origins such as https://192.0.2.1", expr)
 	}
 	if len(suffix) == len(host) {
-		return strings.TrimSuffix(suffix, "."), nil // a host written out in full
+		return strings.TrimSuffix(suffix, "."), true, nil
 	}
 	// The variable part may end inside the first label of the fixed
 	// suffix ([a-z]+example\.com matches evilexample.com), so only what
@@ -112,12 +276,29 @@ func checkBranchHost(expr string, branch []piece) (string, error) {
 	}
 	domain = strings.TrimSuffix(domain, ".")
 	if !found || domain == "" {
-		return "", fmt.Errorf("origin_regexp %q matches hosts in any domain, so sites you do not control too: list exact origins, use a subdomain pattern such as https://*.example.com, or end the host part with your own domain, as in https://[a-z0-9-]+\\.example\\.com", expr)
+		if hasBounded(host) {
+			return "", false, fmt.Errorf("origin_regexp %q combines more alternatives and optional parts than can be judged one by one (over %d ways through it), so part of its host counts as matching anything: split it into several origin_regexp values, one per alternative", expr, maxWays)
+		}
+		return "", false, fmt.Errorf("origin_regexp %q matches hosts in any domain, so sites you do not control too: list exact origins, use a subdomain pattern such as https://*.example.com, or end the host part with your own domain, as in https://[a-z0-9-]+\\.example\\.com", expr)
 	}
 	if isPublicSuffix(domain) {
-		return "", fmt.Errorf("origin_regexp %q matches every site under the public suffix %q, which anyone can register: list exact origins, or end the host part with your own domain under it, as in https://[a-z0-9-]+\\.your-domain\\.%s", expr, domain, strings.ReplaceAll(domain, ".", `\.`))
+		return "", false, fmt.Errorf("origin_regexp %q matches every site under the public suffix %q, which anyone can register: list exact origins, or end the host part with your own domain under it, as in https://[a-z0-9-]+\\.your-domain\\.%s", expr, domain, strings.ReplaceAll(domain, ".", `\.`))
 	}
-	return domain, nil
+	if childrenArePublicSuffixes(domain) {
+		return "", false, fmt.Errorf("origin_regexp %q matches only names under %q, and each name directly under it is a public suffix of its own (the public suffix list has *.%s), so every host it matches is another site: end the host part with a registrable domain, as in https://[a-z0-9-]+\\.your-domain\\.your-name\\.%s", expr, domain, domain, strings.ReplaceAll(domain, ".", `\.`))
+	}
+	return domain, false, nil
+}
+
+// hasBounded reports whether pieces hold a part left unwritten because
+// it had too many ways through it.
+func hasBounded(pieces []piece) bool {
+	for _, p := range pieces {
+		if p.bounded {
+			return true
+		}
+	}
+	return false
 }
 
 // piece is one step of a way through an expression: a fixed character, or
@@ -126,67 +307,150 @@ type piece struct {
 	fixed       rune
 	variable    bool
 	endsWithDot bool // a variable piece whose every non-empty match ends with "."
+	bounded     bool // a variable piece standing for a part with too many ways through it
 }
 
-// maxBranches bounds how many ways through an expression are written out;
-// an alternation that would exceed it counts as one variable part.
-const maxBranches = 64
+// way is one way through an expression: its pieces, to judge, and the
+// parts of the expression it goes through, in order, to match with.
+// Concatenated, the parts of all the ways match exactly what the
+// expression matches.
+type way struct {
+	pieces []piece
+	parts  []*syntax.Regexp
+}
 
-// expand writes out every way through re as a sequence of pieces:
-// literals and one-character classes become fixed characters,
-// alternations and optional parts become one sequence per choice, and
-// everything else (repetitions, wider classes, any character) becomes a
-// variable piece. Empty-width assertions match no character.
-func expand(re *syntax.Regexp) [][]piece {
-	variable := [][]piece{{{variable: true}}}
+// Products of alternatives are bounded, a flat alternation is not: its
+// ways cost what its text costs, but (a|b)(c|d)... doubles at each step.
+// Where a product would exceed maxWays, or the ways written out so far
+// maxPieces, the factor counts as one variable part.
+const (
+	maxWays   = 1024
+	maxPieces = 1 << 20
+)
+
+// expander writes out the ways through an expression, within maxPieces.
+type expander struct {
+	pieces int // pieces and parts written out so far
+}
+
+func newExpander() *expander { return new(expander) }
+
+// variable is the single way through re when re is not written out.
+func variable(re *syntax.Regexp, endsWithDot, bounded bool) []way {
+	return []way{{pieces: []piece{{variable: true, endsWithDot: endsWithDot, bounded: bounded}}, parts: []*syntax.Regexp{re}}}
+}
+
+// expand writes out every way through re: literals and one-character
+// classes become fixed characters, alternations and optional parts one
+// way per choice, repetitions of a fixed count their copies, and
+// everything else (other repetitions, wider classes, any character) a
+// variable piece. Empty-width assertions match no character, but are kept
+// among the parts.
+func (e *expander) expand(re *syntax.Regexp) []way {
 	switch re.Op {
 	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
 		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
-		return [][]piece{nil}
+		return []way{{parts: []*syntax.Regexp{re}}}
 	case syntax.OpLiteral:
-		branch := make([]piece, len(re.Rune))
+		pieces := make([]piece, len(re.Rune))
 		for i, r := range re.Rune {
 			if re.Flags&syntax.FoldCase != 0 {
 				r = unicode.ToLower(r) // origins are lower case
 			}
-			branch[i] = piece{fixed: r}
+			pieces[i] = piece{fixed: r}
 		}
-		return [][]piece{branch}
+		e.pieces += len(pieces) + 1
+		return []way{{pieces: pieces, parts: []*syntax.Regexp{re}}}
 	case syntax.OpCharClass:
 		if len(re.Rune) == 2 && re.Rune[0] == re.Rune[1] {
-			return [][]piece{{{fixed: re.Rune[0]}}}
+			return []way{{pieces: []piece{{fixed: re.Rune[0]}}, parts: []*syntax.Regexp{re}}}
 		}
-		return variable
 	case syntax.OpCapture:
-		return expand(re.Sub[0])
-	case syntax.OpStar, syntax.OpPlus, syntax.OpRepeat:
-		return [][]piece{{{variable: true, endsWithDot: endsWithDot(re.Sub[0])}}}
+		return e.expand(re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus:
+		return variable(re, endsWithDot(re.Sub[0]), false)
 	case syntax.OpQuest:
-		return union(expand(re.Sub[0]), [][]piece{nil})
+		return append(e.expand(re.Sub[0]), way{})
+	case syntax.OpRepeat:
+		switch {
+		case re.Min == 0 && re.Max == 1:
+			return append(e.expand(re.Sub[0]), way{})
+		case re.Min == re.Max && re.Min == 0:
+			return []way{{}}
+		case re.Min == re.Max && re.Min*progSize(re.Sub[0]) <= MaxLength:
+			// A fixed count short enough to fit in an origin: its copies.
+			copies, subs := make([][]way, re.Min), make([]*syntax.Regexp, re.Min)
+			ways := e.expand(re.Sub[0])
+			for i := range copies {
+				copies[i], subs[i] = ways, re.Sub[0]
+			}
+			return e.product(re, subs, copies)
+		}
+		return variable(re, endsWithDot(re.Sub[0]), false)
 	case syntax.OpAlternate:
-		var branches [][]piece
+		var ways []way
 		for _, sub := range re.Sub {
-			branches = union(branches, expand(sub))
+			ways = append(ways, e.expand(sub)...)
 		}
-		return branches
+		return ways
 	case syntax.OpConcat:
-		branches := [][]piece{nil}
-		for _, sub := range re.Sub {
-			next := expand(sub)
-			if len(branches)*len(next) > maxBranches {
-				next = variable
-			}
-			var product [][]piece
-			for _, head := range branches {
-				for _, tail := range next {
-					product = append(product, append(append([]piece(nil), head...), tail...))
-				}
-			}
-			branches = product
+		factors := make([][]way, len(re.Sub))
+		for i, sub := range re.Sub {
+			factors[i] = e.expand(sub)
 		}
-		return branches
+		return e.product(re, re.Sub, factors)
 	}
-	return variable
+	return variable(re, false, false)
+}
+
+// product gives every way through re, the concatenation of subs, whose
+// ways are factors: one way of each, in order. Each way is built once,
+// with its final length: building the product one factor at a time would
+// copy every way written out so far at each step.
+func (e *expander) product(re *syntax.Regexp, subs []*syntax.Regexp, factors [][]way) []way {
+	n := 1
+	for i, f := range factors {
+		if n > 1 && len(f) > 1 && n*len(f) > maxWays {
+			factors[i] = variable(subs[i], false, true)
+		}
+		n *= len(factors[i])
+	}
+	size := 0 // pieces and parts of the product
+	for _, f := range factors {
+		sum := 0
+		for _, w := range f {
+			sum += len(w.pieces) + len(w.parts)
+		}
+		size += sum * (n / len(f))
+	}
+	if e.pieces+size > maxPieces {
+		return variable(re, false, true)
+	}
+	e.pieces += size
+
+	ways := make([]way, n)
+	choice := make([]int, len(factors))
+	for k := range ways {
+		var nPieces, nParts int
+		for i, f := range factors {
+			nPieces += len(f[choice[i]].pieces)
+			nParts += len(f[choice[i]].parts)
+		}
+		w := way{pieces: make([]piece, 0, nPieces), parts: make([]*syntax.Regexp, 0, nParts)}
+		for i, f := range factors {
+			w.pieces = append(w.pieces, f[choice[i]].pieces...)
+			w.parts = append(w.parts, f[choice[i]].parts...)
+		}
+		ways[k] = w
+		// The next choice, as a number whose digits are the factors'.
+		for i := len(factors) - 1; i >= 0; i-- {
+			if choice[i]++; choice[i] < len(factors[i]) {
+				break
+			}
+			choice[i] = 0
+		}
+	}
+	return ways
 }
 
 // endsWithDot reports whether every non-empty match of re ends with ".".
@@ -200,15 +464,6 @@ func endsWithDot(re *syntax.Regexp) bool {
 		return endsWithDot(re.Sub[len(re.Sub)-1])
 	}
 	return false
-}
-
-// union joins two sets of ways, or gives a variable piece when there
-// would be too many.
-func union(a, b [][]piece) [][]piece {
-	if len(a)+len(b) > maxBranches {
-		return [][]piece{{{variable: true}}}
-	}
-	return append(a, b...)
 }
 
 // withoutPort cuts a port off the end of a way through an expression: a
@@ -233,11 +488,22 @@ func withoutPort(branch []piece, variablePort bool) []piece {
 // in branch, or -1.
 func lastFixed(branch []piece, s string) int {
 	for i := len(branch) - len(s); i >= 0; i-- {
-		if string(fixedRunes(branch[i:i+len(s)])) == s {
+		if fixedAt(branch[i:], s) {
 			return i
 		}
 	}
 	return -1
+}
+
+// fixedAt reports whether branch starts with s, an ASCII string, as
+// fixed pieces.
+func fixedAt(branch []piece, s string) bool {
+	for j := 0; j < len(s); j++ {
+		if branch[j].variable || branch[j].fixed != rune(s[j]) {
+			return false
+		}
+	}
+	return true
 }
 
 // fixedSuffix gives the fixed characters at the end of branch.
@@ -260,4 +526,102 @@ func fixedRunes(pieces []piece) []rune {
 		}
 	}
 	return runes
+}
+
+// neverMatches explains why no origin a browser sends can take w, a way
+// through expr, or gives nil: an allowed origin is always one that Parse
+// accepts, so a way that only writes out what Parse refuses (a path, upper
+// case, a default port, a label that is not Punycode) is dead. only is
+// true when w is the one way through expr, so that the fix can be the
+// whole expression.
+func (w way) neverMatches(expr string, only bool) error {
+	fault, fix := w.fault()
+	if fault == "" {
+		return nil
+	}
+	if only {
+		if fix == "" {
+			return fmt.Errorf("origin_regexp %q can never match: %s", expr, fault)
+		}
+		return fmt.Errorf("origin_regexp %q can never match: %s; write %s", expr, fault, fix)
+	}
+	if fix == "" {
+		return fmt.Errorf("origin_regexp %q has a branch that can never match: %s", expr, fault)
+	}
+	return fmt.Errorf("origin_regexp %q has a branch that can never match: %s; write that branch as %s", expr, fault, fix)
+}
+
+// fault gives what keeps every origin off w, and the fix as an
+// expression where there is one.
+func (w way) fault() (fault, fix string) {
+	if !hasVariable(w.pieces) {
+		s := string(fixedRunes(w.pieces))
+		switch o, ok := Parse(s); {
+		case s == "":
+			return "it matches only the empty string, which no browser sends as an origin", `the origins to allow, for example https://[a-z0-9-]+\.example\.com`
+		case !ok || !canonicalIP(o.Host):
+			fault = fmt.Sprintf("%q %s: browsers compare the origin byte for byte", s, originFault(s))
+			if canonical, ok := canonicalSpelling(s, Pattern{}); ok {
+				fix = regexp.QuoteMeta(canonical)
+			}
+			return fault, fix
+		case invalidPunycodeLabel(o.Host) != "":
+			return fmt.Sprintf("%q has the label %q, which is not valid Punycode: browsers refuse such a host, so no request can come from it; write the host as the browser's address bar shows it, converted with an IDNA tool", s, invalidPunycodeLabel(o.Host)), ""
+		}
+		return "", ""
+	}
+
+	sep := lastFixed(w.pieces, "://")
+	for i, p := range w.pieces {
+		switch c := p.fixed; {
+		case p.variable:
+		case 'A' <= c && c <= 'Z':
+			return fmt.Sprintf("it has the upper-case letter %q, and browsers send origins in lower case; write it in lower case", c), ""
+		case sep >= 0 && i >= sep+len("://") && c == '/':
+			return "it has a '/' after the host, and browsers send origins without a path or a trailing slash; remove it", ""
+		case !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789+-.:/[]_", c):
+			return fmt.Sprintf("it has the character %q, which no origin contains", c), ""
+		}
+	}
+	if sep < 0 {
+		return "", ""
+	}
+	scheme, host := w.pieces[:sep], w.pieces[sep+len("://"):]
+	if i := lastFixed(host, ":"); i >= 0 && i < len(host)-1 {
+		port := fixedSuffix(host[i+1:])
+		written := fixedSuffix(scheme)
+		switch {
+		case len(port) != len(host)-i-1 || strings.Trim(port, "0123456789") != "":
+			// not a port written out in full
+		case len(written) == len(scheme) && port == defaultPort(written):
+			return fmt.Sprintf("it has the default port %s of %s, which browsers leave out; remove :%s", port, written, port), ""
+		case !validPort("", port):
+			return fmt.Sprintf("it has the port %s, and browsers send a port as 1-65535 without leading zeros", port), ""
+		}
+	}
+	// Labels written out in full: between the start of the host or a
+	// fixed '.', and a fixed '.' or ':' or the end.
+	start := 0
+	for i := 0; i <= len(host); i++ {
+		if i < len(host) && (host[i].variable || host[i].fixed != '.' && host[i].fixed != ':') {
+			continue
+		}
+		if label := host[start:i]; !hasVariable(label) {
+			if s := string(fixedRunes(label)); strings.HasPrefix(s, "xn--") && invalidPunycodeLabel(s) != "" {
+				return fmt.Sprintf("it has the label %q, which is not valid Punycode: browsers refuse such a host, so no request can come from it; write the host as the browser's address bar shows it, converted with an IDNA tool", s), ""
+			}
+		}
+		start = i + 1
+	}
+	return "", ""
+}
+
+// hasVariable reports whether pieces hold a variable piece.
+func hasVariable(pieces []piece) bool {
+	for _, p := range pieces {
+		if p.variable {
+			return true
+		}
+	}
+	return false
 }

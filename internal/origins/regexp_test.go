@@ -1,11 +1,13 @@
 package origins
 
 import (
+	"regexp/syntax"
+	"runtime"
 	"strings"
 	"testing"
 )
 
-func TestCheckRegexpHosts(t *testing.T) {
+func TestRegexpCheckHosts(t *testing.T) {
 	tests := []struct {
 		expr string
 		want []string // fragments of the finding; none: no finding
@@ -60,37 +62,172 @@ func TestCheckRegexpHosts(t *testing.T) {
 		{expr: `https://([a-z0-9-]+\.)+github\.io`, want: []string{`public suffix "github.io"`}},
 	}
 	for _, tt := range tests {
-		if _, err := CompileRegexp(tt.expr); err != nil {
+		re, err := CompileRegexp(tt.expr)
+		if err != nil {
 			t.Errorf("CompileRegexp(%q): %v", tt.expr, err)
 			continue
 		}
-		err := CheckRegexpHosts(tt.expr)
+		err = re.CheckHosts()
 		if len(tt.want) == 0 {
 			if err != nil {
-				t.Errorf("CheckRegexpHosts(%q) = %v, want no finding", tt.expr, err)
+				t.Errorf("CheckHosts of %q = %v, want no finding", tt.expr, err)
 			}
 			continue
 		}
 		if err == nil {
-			t.Errorf("CheckRegexpHosts(%q) found nothing, want %q", tt.expr, tt.want)
+			t.Errorf("CheckHosts of %q found nothing, want %q", tt.expr, tt.want)
 			continue
 		}
 		for _, want := range tt.want {
 			if !strings.Contains(err.Error(), want) {
-				t.Errorf("CheckRegexpHosts(%q) = %q, want it to contain %q", tt.expr, err, want)
+				t.Errorf("CheckHosts of %q = %q, want it to contain %q", tt.expr, err, want)
 			}
 		}
 	}
 }
 
-// TestCheckRegexpHostsBoundsItsWork proves an expression with many
+// TestRegexpCheckHostsBoundsItsWork proves an expression with many
 // alternations is judged without writing out every way through it.
-func TestCheckRegexpHostsBoundsItsWork(t *testing.T) {
+func TestRegexpCheckHostsBoundsItsWork(t *testing.T) {
 	expr := strings.Repeat(`(a|b|c|d)`, 40) + `\.example\.com`
-	if err := CheckRegexpHosts(`https://` + expr); err != nil {
-		t.Errorf("CheckRegexpHosts: %v", err)
+	if err := checkHosts(t, `https://`+expr); err != nil {
+		t.Errorf("CheckHosts: %v", err)
 	}
-	if err := CheckRegexpHosts(`https://` + strings.Repeat(`(a|b|c|d)`, 40)); err == nil {
+	if err := checkHosts(t, `https://`+strings.Repeat(`(a|b|c|d)`, 40)); err == nil {
 		t.Error("an expression of alternations only names no domain, want a finding")
+	}
+}
+
+// checkHosts compiles expr, which must compile, and gives its CheckHosts.
+func checkHosts(t *testing.T, expr string) error {
+	t.Helper()
+	re, err := CompileRegexp(expr)
+	if err != nil {
+		t.Fatalf("CompileRegexp(%q): %v", expr, err)
+	}
+	return re.CheckHosts()
+}
+
+// TestCompileRegexpRefusesWhatCanNeverMatch proves that an expression, or
+// one way through it, that only an origin browsers never send could take
+// is refused when it loads, with the fix where there is one, as the same
+// value is in origins.
+func TestCompileRegexpRefusesWhatCanNeverMatch(t *testing.T) {
+	tests := []struct {
+		expr string
+		want []string // fragments of the message
+	}{
+		{``, []string{"can never match", "only the empty string"}},
+		{`https://app\.example\.com/`, []string{"can never match", "ends with a slash", `write https://app\.example\.com`}},
+		{`https://App\.example\.com`, []string{"can never match", "not lower case", `write https://app\.example\.com`}},
+		{`HTTPS://app\.example\.com`, []string{"can never match", "not lower case", `write https://app\.example\.com`}},
+		{`https://app\.example\.com:443`, []string{"can never match", "default port 443", `write https://app\.example\.com`}},
+		{`https://xn--zz\.example\.com`, []string{"can never match", `label "xn--zz"`, "not valid Punycode"}},
+		{`https://app\.example\.com/api`, []string{"has a path", `write https://app\.example\.com`}},
+		{`https://a\.example\.com|https://B\.example\.com`, []string{"has a branch that can never match", "not lower case", `write that branch as https://b\.example\.com`}},
+		{`https?://app\.example\.com:443`, []string{"has a branch that can never match", "default port 443"}},
+		{`(https://a\.example\.com)?`, []string{"has a branch that can never match", "only the empty string"}},
+		{`https://[a-z]+\.Example\.com`, []string{"can never match", `upper-case letter 'E'`}},
+		{`https://[a-z]+\.example\.com/`, []string{"can never match", "'/' after the host"}},
+		{`https://[a-z]+\.example\.com:443`, []string{"can never match", "default port 443"}},
+		{`https://[a-z]+\.example\.com:0443`, []string{"can never match", "without leading zeros"}},
+		{`https://[a-z]+\.example\.com:99999`, []string{"can never match", "1-65535"}},
+		{`https://[a-z]+\.xn--zz\.example`, []string{"can never match", `label "xn--zz"`}},
+		{`https://[a-z]+\.example\.com\?`, []string{"can never match", `character '?'`}},
+	}
+	for _, tt := range tests {
+		_, err := CompileRegexp(tt.expr)
+		if err == nil {
+			t.Errorf("CompileRegexp(%q) accepted it", tt.expr)
+			continue
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("CompileRegexp(%q) = %q, want it to contain %q", tt.expr, err, want)
+			}
+		}
+	}
+	// What browsers do send, however it is written.
+	for _, expr := range []string{
+		`(?i)HTTPS://APP\.EXAMPLE\.COM`, `https://app\.example\.com:8443`, `http://app\.example\.com:443`,
+		`https://xn--bcher-kva\.example`, `https://[a-z]+\.xn--bcher-kva\.example`, `[a-z]+://app\.example\.com:443`,
+		`https://[a-z]+\.example\.com(:[0-9]+)?`, `http://localhost:(3000|4000)`, `https://app\.example\.com\.`,
+	} {
+		if _, err := CompileRegexp(expr); err != nil {
+			t.Errorf("CompileRegexp(%q): %v", expr, err)
+		}
+	}
+}
+
+// TestRegexpCheckHostsSaysWhereItsBoundIsHit proves that a product of
+// alternatives too large to write out is refused for that reason, with
+// the advice to split it, not as matching any domain.
+func TestRegexpCheckHostsSaysWhereItsBoundIsHit(t *testing.T) {
+	expr := `https://` + strings.Repeat(`(ab|cd)`, 10) + `(\.x\.example\.com|\.y\.example\.com)`
+	err := checkHosts(t, expr)
+	if err == nil || !strings.Contains(err.Error(), "more alternatives and optional parts than can be judged one by one") || !strings.Contains(err.Error(), "split it") {
+		t.Errorf("CheckHosts = %v, want the bound named, with how to split", err)
+	}
+	// One factor fewer is written out in full.
+	if err := checkHosts(t, `https://`+strings.Repeat(`(ab|cd)`, 9)+`(\.x\.example\.com|\.y\.example\.com)`); err != nil {
+		t.Errorf("CheckHosts: %v", err)
+	}
+}
+
+// TestRegexpCheckHostsRefusesWildcardPublicSuffixes proves that a regexp
+// confined to a domain whose every child is a public suffix of its own
+// is judged as one under a public suffix: every host it matches is
+// another site.
+func TestRegexpCheckHostsRefusesWildcardPublicSuffixes(t *testing.T) {
+	for _, expr := range []string{`https://[a-z0-9-]+\.elb\.amazonaws\.com`, `https://[a-z]+\.sch\.uk`} {
+		if err := checkHosts(t, expr); err == nil || !strings.Contains(err.Error(), "public suffix of its own") {
+			t.Errorf("CheckHosts(%q) = %v, want refused", expr, err)
+		}
+	}
+	if err := checkHosts(t, `https://[a-z]+\.city\.kawasaki\.jp`); err != nil {
+		t.Errorf("city.kawasaki.jp is registrable: %v", err)
+	}
+}
+
+// TestRegexpCheckHostsBoundsTheWaysConfinedToEachDomain proves that an
+// expression whose ways end in several domains, too many to compile each
+// domain's ways on their own, is judged as one whose hosts cannot be
+// confined, and says how to split it.
+func TestRegexpCheckHostsBoundsTheWaysConfinedToEachDomain(t *testing.T) {
+	suffix := `[a-z]+(\.x\.example\.com|\.y\.example\.com)`
+	if err := checkHosts(t, `https://`+strings.Repeat(`(ab|cd)`, 7)+suffix); err != nil {
+		t.Errorf("256 ways: %v", err)
+	}
+	err := checkHosts(t, `https://`+strings.Repeat(`(ab|cd)`, 9)+suffix)
+	if err == nil || !strings.Contains(err.Error(), "too many to keep each way within its own domain") || !strings.Contains(err.Error(), "split it") {
+		t.Errorf("1024 ways: %v, want the bound named, with how to split", err)
+	}
+}
+
+// TestJudgingARegexpGrowsLinearly proves that writing out the ways
+// through an expression costs in proportion to what is written out:
+// sixty-four ways (six optional characters) followed by six times as many
+// parts must cost about six times the memory, where copying every way
+// written out so far at each part costs thirty-six times. It counts bytes
+// allocated, which, unlike time, does not depend on the machine.
+func TestJudgingARegexpGrowsLinearly(t *testing.T) {
+	allocated := func(parts int) uint64 {
+		expr := `https://` + strings.Repeat(`[ab]?`, 6) + strings.Repeat(`(x\.)`, parts) + `example\.com`
+		parsed, err := syntax.Parse(expr, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ways := newExpander().expand(parsed)
+		runtime.ReadMemStats(&after)
+		if len(ways) != 64 {
+			t.Fatalf("%d ways, want 64", len(ways))
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small, large := allocated(20), allocated(120)
+	if ratio := float64(large) / float64(small); ratio > 9 {
+		t.Errorf("six times the parts cost %.1f times the memory (%d bytes against %d), want about 6", ratio, large, small)
 	}
 }

@@ -172,8 +172,10 @@ func (c Config) CheckCombination() error {
 	}
 	var errs []error
 	for _, expr := range c.OriginRegexps {
-		if err := checkRegexpHosts(expr); err != nil {
-			errs = append(errs, fmt.Errorf("credentials are allowed, and %w; with credentials such a regexp would let those sites read your users' data", err))
+		if re, err := origins.CompileRegexp(expr); err == nil {
+			// One that does not compile is CheckOriginRegexp's error,
+			// not a second one here.
+			errs = append(errs, credentialedRegexpError(re))
 		}
 	}
 	for _, o := range c.Origins {
@@ -241,12 +243,14 @@ func (c Config) Warnings() []Warning {
 		}
 	}
 	for _, expr := range c.OriginRegexps {
+		re, err := origins.CompileRegexp(expr)
 		switch {
+		case err != nil:
 		case !c.Credentials:
-			if err := checkRegexpHosts(expr); err != nil {
+			if err := re.CheckHosts(); err != nil {
 				warn("origin_regexp", expr, err.Error()+"; it would be refused together with credentials")
 			}
-		case origins.RegexpCanMatchPlainHTTP(expr, isLoopback):
+		case re.CanMatchPlainHTTP(isLoopback):
 			warn("origin_regexp", expr, fmt.Sprintf("origin_regexp %q can match plain http origins and credentials are allowed: anyone on the network path can pose as them and read credentialed responses; match https:// only", expr))
 		}
 	}
@@ -267,13 +271,13 @@ func (c Config) Warnings() []Warning {
 	return warnings
 }
 
-// checkRegexpHosts judges the hosts a regexp can match, once it compiles;
-// one that does not is CheckOriginRegexp's error, not a second one here.
-func checkRegexpHosts(expr string) error {
-	if _, err := origins.CompileRegexp(expr); err != nil {
-		return nil
+// credentialedRegexpError refuses, together with credentials, a regexp
+// that can match hosts outside a domain its author controls.
+func credentialedRegexpError(re *origins.Regexp) error {
+	if err := re.CheckHosts(); err != nil {
+		return fmt.Errorf("credentials are allowed, and %w; with credentials such a regexp would let those sites read your users' data", err)
 	}
-	return origins.CheckRegexpHosts(expr)
+	return nil
 }
 
 func isLoopback(host string) bool {

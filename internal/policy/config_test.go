@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,12 @@ func TestOriginRegexpWithCredentials(t *testing.T) {
 		{`https?://[^/]+`, "matches hosts in any domain"},
 		{`https://[a-z0-9-]+\.github\.io`, `public suffix "github.io"`},
 		{`https://[a-z0-9-]+\.example\.com`, ""},
+		// Judged one way at a time: the wide way ends in windows.net, the
+		// other writes out its host.
+		{`https://([a-z0-9-]+\.)*windows\.net|https://blob\.core\.windows\.net`, ""},
+		// A flat alternation of hosts written out, whatever their number.
+		{hostsAlternation(100), ""},
+		{hostsAlternation(100) + `|https://.*`, "matches hosts in any domain"},
 	} {
 		_, err := New(Config{OriginRegexps: []string{tt.expr}, Credentials: true})
 		switch {
@@ -179,4 +186,27 @@ func warningMessages(c Config) string {
 		messages = append(messages, w.Message)
 	}
 	return strings.Join(messages, "\n")
+}
+
+// hostsAlternation is an origin_regexp of n hosts written out in full.
+func hostsAlternation(n int) string {
+	hosts := make([]string, n)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf(`https://app%d\.example\.com`, i+1)
+	}
+	return strings.Join(hosts, "|")
+}
+
+// TestNewRefusesRegexpsThatCanNeverMatch proves that an origin_regexp
+// no origin a browser sends can match is refused when the policy loads,
+// with or without credentials, as the same value is in origins.
+func TestNewRefusesRegexpsThatCanNeverMatch(t *testing.T) {
+	for _, expr := range []string{``, `https://app\.example\.com/`, `https://App\.example\.com`, `HTTPS://app\.example\.com`, `https://app\.example\.com:443`, `https://xn--zz\.example\.com`} {
+		for _, credentials := range []bool{false, true} {
+			_, err := New(Config{OriginRegexps: []string{expr}, Credentials: credentials})
+			if err == nil || !strings.Contains(err.Error(), "can never match") {
+				t.Errorf("%q (credentials %v): %v, want refused as never matching", expr, credentials, err)
+			}
+		}
+	}
 }

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"errors"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +47,11 @@ func New(c Config) (*Policy, error) {
 		passthrough:     c.PreflightPassthrough,
 		preflightVary:   varyPreflight,
 	}
-	errs := []error{c.CheckHasOrigin(), c.CheckCombination()}
+	// Each regexp is compiled and judged once, below, not again by
+	// CheckCombination.
+	others := c
+	others.OriginRegexps = nil
+	errs := []error{c.CheckHasOrigin(), others.CheckCombination()}
 
 	var patterns []origins.Pattern
 	for _, o := range c.Origins {
@@ -64,10 +67,13 @@ func New(c Config) (*Policy, error) {
 		errs = append(errs, err)
 		patterns = append(patterns, pattern)
 	}
-	var regexps []*regexp.Regexp
+	var regexps []*origins.Regexp
 	for _, expr := range c.OriginRegexps {
 		re, err := origins.CompileRegexp(expr)
 		errs = append(errs, err)
+		if err == nil && c.Credentials {
+			errs = append(errs, credentialedRegexpError(re))
+		}
 		regexps = append(regexps, re)
 	}
 	p.origins = origins.NewMatcher(patterns, regexps)
