@@ -104,15 +104,15 @@ func (b *builder) addRegexp(expr string, foldCase bool, where string) {
 	if foldCase && strings.ToLower(expr) != expr {
 		expr = "(?i)" + expr
 	}
-	if err := policy.CheckOriginRegexp(expr); err != nil {
-		b.lose("%s: not carried over: %v (nginx reads PCRE; the module reads Go's RE2 syntax)", where, err)
-		return
-	}
 	if !strings.Contains(expr, "://") && !strings.Contains(expr, `:\/\/`) {
 		// Matched against the whole origin, a regexp that names no scheme
 		// matches none; matched anywhere, as nginx does, it let in every
 		// site whose origin contains a match.
 		b.lose("%s: not carried over: regexp %q names no scheme, so it matches no whole origin (nginx matched it anywhere in the origin, so every site whose name contains a match passed); write one that matches whole origins, such as ^https://([a-z0-9-]+\\.)*example\\.com$", where, expr)
+		return
+	}
+	if err := policy.CheckOriginRegexp(expr); err != nil {
+		b.lose("%s: not carried over: %v (nginx reads PCRE; the module reads Go's RE2 syntax)", where, err)
 		return
 	}
 	switch start, end := anchored(expr); {
