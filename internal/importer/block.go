@@ -108,6 +108,10 @@ func (b *builder) addRegexp(expr string, foldCase bool, where string) {
 		b.lose("%s: not carried over: %v (nginx reads PCRE; the module reads Go's RE2 syntax)", where, err)
 		return
 	}
+	if !fitsCaddyfileToken(expr) {
+		b.lose("%s: not carried over: regexp %q holds a backquote and a backslash before a quote, which no Caddyfile token can hold; write it without the backquote (\\x60 matches one)", where, expr)
+		return
+	}
 	if !strings.Contains(expr, "://") && !strings.Contains(expr, `:\/\/`) {
 		// Matched against the whole origin, a regexp that names no scheme
 		// matches none; matched anywhere, as nginx does, it let in every
@@ -343,6 +347,29 @@ func caddyfileToken(s string) string {
 		return "`" + s + "`"
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+}
+
+// fitsCaddyfileToken reports whether caddyfileToken writes s so that
+// Caddy reads it back byte for byte. Only s with a backquote goes in
+// double quotes, where Caddy's lexer reads \" as a quote and \\ as two
+// backslashes: an odd run of backslashes before a quote, or at the end,
+// cannot be written there.
+func fitsCaddyfileToken(s string) bool {
+	if !strings.Contains(s, "`") {
+		return true
+	}
+	run := 0
+	for i := 0; i <= len(s); i++ {
+		switch {
+		case i < len(s) && s[i] == '\\':
+			run++
+			continue
+		case (i == len(s) || s[i] == '"') && run%2 == 1:
+			return false
+		}
+		run = 0
+	}
+	return true
 }
 
 // appendNew appends v to list unless it is there already.

@@ -222,6 +222,16 @@ func TestImportNginx(t *testing.T) {
 		notes:    []string{"a test of $ok (line 2) the importer does not evaluate", "no origin could be carried over"},
 		complete: false,
 	}, {
+		name:     "a regexp no Caddyfile token can hold",
+		src:      "if ($http_origin ~ '^https://x`y\\\\\"z$') { add_header Access-Control-Allow-Origin $http_origin always; }",
+		notes:    []string{"holds a backquote and a backslash before a quote, which no Caddyfile token can hold", "no origin could be carried over"},
+		complete: false,
+	}, {
+		name:     "a regexp with a backquote and two backslashes before a quote",
+		src:      "if ($http_origin ~ '^https://x`y\\\\\\\\\"z$') { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"origin_regexp \"^https://x`y\\\\\\\"z$\""},
+		complete: true,
+	}, {
 		name:     "reflected methods and headers",
 		src:      "add_header Access-Control-Allow-Origin * always;\nadd_header Access-Control-Allow-Methods $http_access_control_request_method always;\nadd_header Access-Control-Allow-Headers $http_access_control_request_headers always;",
 		lines:    []string{"origins *", "methods *", "headers * Authorization"},
