@@ -46,6 +46,9 @@ type builder struct {
 	notes      []string
 	refused    map[string]bool // values left out, each noted once
 	incomplete bool
+	// exceptions: the source allowed every origin but some, which a
+	// block cannot say.
+	exceptions bool
 }
 
 // refuse notes a value the module refuses, once however often the source
@@ -238,6 +241,9 @@ func (b *builder) result() *Result {
 	case b.anyOrigin && b.cfg.Credentials:
 		r.OriginsToList = true
 		b.lose("the source allowed origin * together with credentials: browsers refused such answers to credentialed requests, and the module refuses the combination; list the origins of your frontends where the block says so, or, if none of their requests carries cookies or Authorization, write origins * and remove credentials")
+	case b.anyOrigin && b.exceptions:
+		// origins * would allow the origins the source refused.
+		r.OriginsToList = true
 	case b.anyOrigin:
 		r.Config.Origins = []string{"*"}
 		if len(b.cfg.Origins)+len(b.cfg.OriginRegexps) > 0 {

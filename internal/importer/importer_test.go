@@ -194,11 +194,13 @@ func TestImportNginx(t *testing.T) {
 	}, {
 		name:     "a flag that withdraws some origins",
 		src:      "set $cors 1;\nif ($http_origin ~* \"^https://evil\\.example$\") { set $cors 0; }\nif ($cors) { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
 		notes:    []string{"line 2: every origin but those matching $http_origin ~* ^https://evil\\.example$ was allowed"},
 		complete: false,
 	}, {
 		name:     "an origin variable cleared for some origins",
 		src:      "set $o $http_origin;\nif ($http_origin ~* \"^https://evil\\.example$\") { set $o \"\"; }\nadd_header Access-Control-Allow-Origin $o always;",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
 		notes:    []string{"line 2: every origin but those matching $http_origin ~* ^https://evil\\.example$ was allowed"},
 		complete: false,
 	}, {
@@ -209,11 +211,13 @@ func TestImportNginx(t *testing.T) {
 	}, {
 		name:     "a map that lists the origins to refuse",
 		src:      "map $http_origin $bad { default 0; \"~^https://evil\\.example$\" 1; }\nif ($bad = 0) { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
 		notes:    []string{"line 1: every origin but those matching ~^https://evil\\.example$ was allowed"},
 		complete: false,
 	}, {
 		name:     "a map that sends back every origin but some",
 		src:      "map $http_origin $o { default $http_origin; \"https://evil.example\" \"\"; }\nadd_header Access-Control-Allow-Origin $o always;",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
 		notes:    []string{"line 1: every origin but those matching https://evil.example was allowed"},
 		complete: false,
 	}, {

@@ -466,6 +466,7 @@ func (s *nginxSnippet) setExceptions(sets []nginxSet) {
 // refused while every other origin is allowed: a block can list origins,
 // not exceptions to "any origin".
 func (s *nginxSnippet) exception(where, what string) {
+	s.b.exceptions = true
 	s.b.lose("%s: every origin but those matching %s was allowed: the module lists the origins it allows, never exceptions, so this is not carried over; list the origins of your frontends in the block", where, what)
 }
 
