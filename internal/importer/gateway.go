@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -81,7 +82,7 @@ func importHTTPRoute(src []byte) (*Result, error) {
 		}
 	}
 	b.addMethods(f.AllowMethods, "allowMethods")
-	if contains(f.AllowHeaders, "*") && b.cfg.Credentials {
+	if slices.Contains(f.AllowHeaders, "*") && b.cfg.Credentials {
 		// GEP-1767 sends back the names asked for, Authorization included.
 		b.addAnyHeader()
 	}
@@ -93,13 +94,4 @@ func importHTTPRoute(src []byte) (*Result, error) {
 	}
 	b.setMaxAge(maxAge, "maxAge")
 	return b.result(), nil
-}
-
-func contains(list []string, v string) bool {
-	for _, have := range list {
-		if have == v {
-			return true
-		}
-	}
-	return false
 }
