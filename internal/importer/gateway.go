@@ -37,13 +37,9 @@ func importHTTPRoute(src []byte) (*Result, error) {
 	var names []string
 	add := func(o *object, list []httpRouteFilter) {
 		for _, f := range list {
-			if f.CORS == nil {
+			// The same filter on several rules is one policy.
+			if f.CORS == nil || slices.ContainsFunc(filters, func(have *corsFilter) bool { return reflect.DeepEqual(have, f.CORS) }) {
 				continue
-			}
-			for _, have := range filters {
-				if reflect.DeepEqual(have, f.CORS) {
-					return // the same filter on several rules is one policy
-				}
 			}
 			filters = append(filters, f.CORS)
 			names = append(names, o.describe())

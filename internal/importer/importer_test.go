@@ -309,6 +309,11 @@ func TestImportGatewayAPI(t *testing.T) {
 		format: GatewayAPI,
 		src:    "kind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters: [{type: CORS, cors: {allowOrigins: ['https://a.example']}}]\n  - filters: [{type: CORS, cors: {allowOrigins: ['https://b.example']}}]\n",
 		err:    "2 different CORS filters found",
+	}, {
+		name:   "a different filter after a repeated one in the same list",
+		format: GatewayAPI,
+		src:    "kind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters: [{type: CORS, cors: {allowOrigins: ['https://a.example']}}]\n  - filters: [{type: CORS, cors: {allowOrigins: ['https://a.example']}}, {type: CORS, cors: {allowOrigins: ['https://b.example']}}]\n",
+		err:    "2 different CORS filters found",
 	}})
 }
 
