@@ -236,6 +236,22 @@ func TestImportNginx(t *testing.T) {
 		lines:    []string{"origin_regexp \"^https://x`y\\\\\\\"z$\""},
 		complete: true,
 	}, {
+		name:     "any origin sent only to the origins an if lets through",
+		src:      "if ($http_origin ~* \"^https://good\\.example$\") { add_header Access-Control-Allow-Origin * always; }",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
+		notes:    []string{"line 1: Access-Control-Allow-Origin * is sent only under a condition (line 1)", "no origin could be carried over"},
+		complete: false,
+	}, {
+		name:     "any origin for preflights only",
+		src:      "if ($request_method = OPTIONS) { add_header Access-Control-Allow-Origin * always; return 204; }",
+		lines:    []string{"origins *"},
+		complete: true,
+	}, {
+		name:     "a map sent only under an origin condition",
+		src:      "map $http_origin $o { default \"\"; \"~^https://[a-z]+\\.example$\" $http_origin; }\nif ($http_origin ~* \"^https://good\\.example$\") { add_header Access-Control-Allow-Origin $o always; }",
+		notes:    []string{"line 2: Access-Control-Allow-Origin $o is sent only under a condition (line 2)", "no origin could be carried over"},
+		complete: false,
+	}, {
 		name:     "reflected methods and headers",
 		src:      "add_header Access-Control-Allow-Origin * always;\nadd_header Access-Control-Allow-Methods $http_access_control_request_method always;\nadd_header Access-Control-Allow-Headers $http_access_control_request_headers always;",
 		lines:    []string{"origins *", "methods *", "headers * Authorization"},

@@ -285,6 +285,11 @@ func (s *nginxSnippet) originValue(value string, cond *nginxCondition, at string
 	switch {
 	case value == "":
 		// An empty Access-Control-Allow-Origin: nginx sends no header.
+	case (value == "*" || name != "" && s.maps[name] != nil) && cond != nil && !cond.isMethod():
+		// nginx sent it only to the origins the condition lets through:
+		// a block cannot say "these origins, but only those of that
+		// condition" (and "*" refuses credentials, the origins do not).
+		b.lose("%s: Access-Control-Allow-Origin %s is sent only under a condition (line %d): not carried over, list the origins that condition lets through in the block", at, value, cond.line)
 	case value == "*":
 		b.addOrigin("*", at)
 	case !strings.Contains(value, "$"):
