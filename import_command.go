@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
@@ -75,7 +76,7 @@ func cmdCorsImport(fl caddycmd.Flags, stdin io.Reader, out, notes io.Writer) (in
 		return importError, fmt.Errorf("give exactly one file to import, or - for standard input; got %d arguments", fl.NArg())
 	}
 	format := importer.Format(fl.String("from"))
-	if format != "" && !validFormat(format) {
+	if format != "" && !slices.Contains(importer.Formats, format) {
 		return importError, fmt.Errorf("--from %q: use nginx, ingress-nginx or gateway-api", format)
 	}
 	var src []byte
@@ -102,13 +103,4 @@ func cmdCorsImport(fl caddycmd.Flags, stdin io.Reader, out, notes io.Writer) (in
 		return importIncomplete, nil
 	}
 	return importComplete, nil
-}
-
-func validFormat(f importer.Format) bool {
-	for _, known := range importer.Formats {
-		if f == known {
-			return true
-		}
-	}
-	return false
 }

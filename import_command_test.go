@@ -463,6 +463,8 @@ func FuzzCorsImportAdapts(f *testing.F) {
 	f.Add([]byte("if ($http_origin ~ '^https://x`y\\.example\\.com$') { add_header Access-Control-Allow-Origin $http_origin; }"))
 	f.Add([]byte("if ($http_origin ~ \"^https://(app|x y)\\.example\\.com$\") { add_header Access-Control-Allow-Origin $http_origin; }"))
 	f.Add([]byte("if ($http_origin ~ \"^https://(app|x` y)\\.example\\.com$\") { add_header Access-Control-Allow-Origin $http_origin; }"))
+	f.Add([]byte("if ($http_origin ~ '^https://x`y\\\\\"z$') { add_header Access-Control-Allow-Origin $http_origin; }"))
+	f.Add([]byte("if ($http_origin ~ '^https://x`y\\\\\\\\\"z$') { add_header Access-Control-Allow-Origin $http_origin; }"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		for _, format := range append([]importer.Format{""}, importer.Formats...) {
 			r, err := importer.Import(src, format)

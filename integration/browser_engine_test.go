@@ -81,9 +81,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// useEngine returns kind's running engine, starting it on first use. It
-// skips t when the engine is not installed, or fails it when CI=true.
-func useEngine(t *testing.T, kind engineKind) browserEngine {
+// requireInstalled skips t when kind is not installed, or fails it when
+// CI=true: browser tests may skip on a developer's machine, never in CI.
+func requireInstalled(t *testing.T, kind engineKind) {
 	t.Helper()
 	if err := kind.find(); err != nil {
 		msg := fmt.Sprintf("%s is not installed (Debian: %s): %v", kind.name, kind.install, err)
@@ -92,6 +92,13 @@ func useEngine(t *testing.T, kind engineKind) browserEngine {
 		}
 		t.Skip(msg)
 	}
+}
+
+// useEngine returns kind's running engine, starting it on first use. It
+// skips t when the engine is not installed, or fails it when CI=true.
+func useEngine(t *testing.T, kind engineKind) browserEngine {
+	t.Helper()
+	requireInstalled(t, kind)
 	runningEngines.Lock()
 	defer runningEngines.Unlock()
 	r, ok := runningEngines.byName[kind.name]

@@ -237,13 +237,7 @@ func (r *browserRun) lnaConsole(url, page string, want []string) []string {
 // engine is not installed, or fails it when CI=true.
 func startOwnEngine(t *testing.T, kind engineKind, start func(dir string) (browserEngine, error)) browserEngine {
 	t.Helper()
-	if err := kind.find(); err != nil {
-		msg := fmt.Sprintf("%s is not installed (Debian: %s): %v", kind.name, kind.install, err)
-		if ciStrict() {
-			t.Fatal(msg + "; CI=true, so this is a failure")
-		}
-		t.Skip(msg)
-	}
+	requireInstalled(t, kind)
 	dir, err := os.MkdirTemp("", "cors-"+kind.name+"-")
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,9 @@ type builder struct {
 	notes      []string
 	refused    map[string]bool // values left out, each noted once
 	incomplete bool
+	// exceptions: the source allowed every origin but some, which a
+	// block cannot say.
+	exceptions bool
 }
 
 // refuse notes a value the module refuses, once however often the source
@@ -109,6 +112,10 @@ func (b *builder) addRegexp(expr string, foldCase bool, where string) {
 		// matches none; matched anywhere, as nginx does, it let in every
 		// site whose origin contains a match.
 		b.lose("%s: not carried over: regexp %q names no scheme, so it matches no whole origin (nginx matched it anywhere in the origin, so every site whose name contains a match passed); write one that matches whole origins, such as ^https://([a-z0-9-]+\\.)*example\\.com$", where, expr)
+		return
+	}
+	if !fitsCaddyfileToken(expr) {
+		b.lose("%s: not carried over: regexp %q holds a backquote and a backslash before a quote, which no Caddyfile token can hold; write it without the backquote (\\x60 matches one)", where, expr)
 		return
 	}
 	if err := policy.CheckOriginRegexp(expr); err != nil {
@@ -234,6 +241,9 @@ func (b *builder) result() *Result {
 	case b.anyOrigin && b.cfg.Credentials:
 		r.OriginsToList = true
 		b.lose("the source allowed origin * together with credentials: browsers refused such answers to credentialed requests, and the module refuses the combination; list the origins of your frontends where the block says so, or, if none of their requests carries cookies or Authorization, write origins * and remove credentials")
+	case b.anyOrigin && b.exceptions:
+		// origins * would allow the origins the source refused.
+		r.OriginsToList = true
 	case b.anyOrigin:
 		r.Config.Origins = []string{"*"}
 		if len(b.cfg.Origins)+len(b.cfg.OriginRegexps) > 0 {
@@ -343,6 +353,29 @@ func caddyfileToken(s string) string {
 		return "`" + s + "`"
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+}
+
+// fitsCaddyfileToken reports whether caddyfileToken writes s so that
+// Caddy reads it back byte for byte. Only s with a backquote goes in
+// double quotes, where Caddy's lexer reads \" as a quote and \\ as two
+// backslashes: an odd run of backslashes before a quote, or at the end,
+// cannot be written there.
+func fitsCaddyfileToken(s string) bool {
+	if !strings.Contains(s, "`") {
+		return true
+	}
+	run := 0
+	for i := 0; i <= len(s); i++ {
+		switch {
+		case i < len(s) && s[i] == '\\':
+			run++
+			continue
+		case (i == len(s) || s[i] == '"') && run%2 == 1:
+			return false
+		}
+		run = 0
+	}
+	return true
 }
 
 // appendNew appends v to list unless it is there already.

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -36,13 +37,9 @@ func importHTTPRoute(src []byte) (*Result, error) {
 	var names []string
 	add := func(o *object, list []httpRouteFilter) {
 		for _, f := range list {
-			if f.CORS == nil {
+			// The same filter on several rules is one policy.
+			if f.CORS == nil || slices.ContainsFunc(filters, func(have *corsFilter) bool { return reflect.DeepEqual(have, f.CORS) }) {
 				continue
-			}
-			for _, have := range filters {
-				if reflect.DeepEqual(have, f.CORS) {
-					return // the same filter on several rules is one policy
-				}
 			}
 			filters = append(filters, f.CORS)
 			names = append(names, o.describe())
@@ -81,7 +78,7 @@ func importHTTPRoute(src []byte) (*Result, error) {
 		}
 	}
 	b.addMethods(f.AllowMethods, "allowMethods")
-	if contains(f.AllowHeaders, "*") && b.cfg.Credentials {
+	if slices.Contains(f.AllowHeaders, "*") && b.cfg.Credentials {
 		// GEP-1767 sends back the names asked for, Authorization included.
 		b.addAnyHeader()
 	}
@@ -93,13 +90,4 @@ func importHTTPRoute(src []byte) (*Result, error) {
 	}
 	b.setMaxAge(maxAge, "maxAge")
 	return b.result(), nil
-}
-
-func contains(list []string, v string) bool {
-	for _, have := range list {
-		if have == v {
-			return true
-		}
-	}
-	return false
 }

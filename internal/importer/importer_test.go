@@ -182,6 +182,77 @@ func TestImportNginx(t *testing.T) {
 		notes:    []string{"under a condition (line 1) the importer does not understand", "no origin could be carried over"},
 		complete: false,
 	}, {
+		name:     "a flag whose other value is not empty",
+		src:      "set $cors \"false\";\nif ($http_origin ~* \"^https://good\\.example$\") { set $cors \"true\"; }\nif ($cors = \"true\") { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"origin_regexp `^https://good\\.example$`"},
+		complete: true,
+	}, {
+		name:     "a flag that is 0 for other origins",
+		src:      "set $cors 0;\nif ($http_origin ~* \"^https://good\\.example$\") { set $cors 1; }\nif ($cors) { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"origin_regexp `^https://good\\.example$`"},
+		complete: true,
+	}, {
+		name:     "a flag that withdraws some origins",
+		src:      "set $cors 1;\nif ($http_origin ~* \"^https://evil\\.example$\") { set $cors 0; }\nif ($cors) { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
+		notes:    []string{"line 2: every origin but those matching $http_origin ~* ^https://evil\\.example$ was allowed"},
+		complete: false,
+	}, {
+		name:     "an origin variable cleared for some origins",
+		src:      "set $o $http_origin;\nif ($http_origin ~* \"^https://evil\\.example$\") { set $o \"\"; }\nadd_header Access-Control-Allow-Origin $o always;",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
+		notes:    []string{"line 2: every origin but those matching $http_origin ~* ^https://evil\\.example$ was allowed"},
+		complete: false,
+	}, {
+		name:     "a map tested for a value",
+		src:      "map $http_origin $ok { default \"no\"; \"~^https://good\\.example$\" \"yes\"; }\nif ($ok = \"yes\") { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"origin_regexp `^https://good\\.example$`"},
+		complete: true,
+	}, {
+		name:     "a map that lists the origins to refuse",
+		src:      "map $http_origin $bad { default 0; \"~^https://evil\\.example$\" 1; }\nif ($bad = 0) { add_header Access-Control-Allow-Origin $http_origin always; }",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
+		notes:    []string{"line 1: every origin but those matching ~^https://evil\\.example$ was allowed"},
+		complete: false,
+	}, {
+		name:     "a map that sends back every origin but some",
+		src:      "map $http_origin $o { default $http_origin; \"https://evil.example\" \"\"; }\nadd_header Access-Control-Allow-Origin $o always;",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
+		notes:    []string{"line 1: every origin but those matching https://evil.example was allowed"},
+		complete: false,
+	}, {
+		name:     "a map tested with a regexp",
+		src:      "map $http_origin $ok { default \"no\"; \"~^https://good\\.example$\" \"yes\"; }\nif ($ok ~ y) { add_header Access-Control-Allow-Origin $http_origin always; }",
+		notes:    []string{"a test of $ok (line 2) the importer does not evaluate", "no origin could be carried over"},
+		complete: false,
+	}, {
+		name:     "a regexp no Caddyfile token can hold",
+		src:      "if ($http_origin ~ '^https://x`y\\\\\"z$') { add_header Access-Control-Allow-Origin $http_origin always; }",
+		notes:    []string{"holds a backquote and a backslash before a quote, which no Caddyfile token can hold", "no origin could be carried over"},
+		complete: false,
+	}, {
+		name:     "a regexp with a backquote and two backslashes before a quote",
+		src:      "if ($http_origin ~ '^https://x`y\\\\\\\\\"z$') { add_header Access-Control-Allow-Origin $http_origin always; }",
+		// Caddyfile tokens hold it, but no origin has a backquote or a quote.
+		notes:    []string{"can never match", "no origin could be carried over"},
+		complete: false,
+	}, {
+		name:     "any origin sent only to the origins an if lets through",
+		src:      "if ($http_origin ~* \"^https://good\\.example$\") { add_header Access-Control-Allow-Origin * always; }",
+		lines:    []string{"# origins <list the origins of your frontends here, such as https://app.example.com>"},
+		notes:    []string{"line 1: Access-Control-Allow-Origin * is sent only under a condition (line 1)", "no origin could be carried over"},
+		complete: false,
+	}, {
+		name:     "any origin for preflights only",
+		src:      "if ($request_method = OPTIONS) { add_header Access-Control-Allow-Origin * always; return 204; }",
+		lines:    []string{"origins *"},
+		complete: true,
+	}, {
+		name:     "a map sent only under an origin condition",
+		src:      "map $http_origin $o { default \"\"; \"~^https://[a-z]+\\.example$\" $http_origin; }\nif ($http_origin ~* \"^https://good\\.example$\") { add_header Access-Control-Allow-Origin $o always; }",
+		notes:    []string{"line 2: Access-Control-Allow-Origin $o is sent only under a condition (line 2)", "no origin could be carried over"},
+		complete: false,
+	}, {
 		name:     "reflected methods and headers",
 		src:      "add_header Access-Control-Allow-Origin * always;\nadd_header Access-Control-Allow-Methods $http_access_control_request_method always;\nadd_header Access-Control-Allow-Headers $http_access_control_request_headers always;",
 		lines:    []string{"origins *", "methods *", "headers * Authorization"},
@@ -254,6 +325,11 @@ func TestImportGatewayAPI(t *testing.T) {
 		name:   "two different filters",
 		format: GatewayAPI,
 		src:    "kind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters: [{type: CORS, cors: {allowOrigins: ['https://a.example']}}]\n  - filters: [{type: CORS, cors: {allowOrigins: ['https://b.example']}}]\n",
+		err:    "2 different CORS filters found",
+	}, {
+		name:   "a different filter after a repeated one in the same list",
+		format: GatewayAPI,
+		src:    "kind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters: [{type: CORS, cors: {allowOrigins: ['https://a.example']}}]\n  - filters: [{type: CORS, cors: {allowOrigins: ['https://a.example']}}, {type: CORS, cors: {allowOrigins: ['https://b.example']}}]\n",
 		err:    "2 different CORS filters found",
 	}})
 }

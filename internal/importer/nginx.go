@@ -285,6 +285,11 @@ func (s *nginxSnippet) originValue(value string, cond *nginxCondition, at string
 	switch {
 	case value == "":
 		// An empty Access-Control-Allow-Origin: nginx sends no header.
+	case (value == "*" || name != "" && s.maps[name] != nil) && cond != nil && !cond.isMethod():
+		// nginx sent it only to the origins the condition lets through:
+		// a block cannot say "these origins, but only those of that
+		// condition" (and "*" refuses credentials, the origins do not).
+		b.lose("%s: Access-Control-Allow-Origin %s is sent only under a condition (line %d): not carried over, list the origins that condition lets through in the block", at, value, cond.line)
 	case value == "*":
 		b.addOrigin("*", at)
 	case !strings.Contains(value, "$"):
@@ -294,6 +299,7 @@ func (s *nginxSnippet) originValue(value string, cond *nginxCondition, at string
 	case name != "" && s.maps[name] != nil:
 		s.mapOrigins(s.maps[name])
 	case name != "" && len(s.sets[name]) > 0 && depth < maxIndirection:
+		s.setExceptions(s.sets[name])
 		for _, set := range s.sets[name] {
 			if set.cond != nil && cond != nil && !cond.isMethod() && !set.cond.isMethod() {
 				b.lose("%s: %s is set under one condition (line %d) and used under another: not carried over, list the origins in the block", at, value, set.cond.line)
@@ -322,34 +328,178 @@ func (s *nginxSnippet) guardedReflection(cond *nginxCondition, at string, depth 
 		b.addOrigin(strings.ToLower(cond.value), atLine(cond.line))
 	case cond.variable != "" && s.maps[cond.variable] != nil:
 		// if ($allowed) { ... $http_origin } with map $http_origin $allowed.
-		m := s.maps[cond.variable]
-		for _, e := range m.entries {
-			if e.value != "" && e.value != "0" {
-				s.mapKey(e, "$http_origin")
-			}
-		}
+		s.mapReflection(s.maps[cond.variable], cond, at)
 	case cond.variable != "" && len(s.sets[cond.variable]) > 0 && depth < maxIndirection:
-		// if ($cors = "true") where set $cors "true" is under an origin
-		// condition: the origin condition is what counts.
-		guarded := false
-		for _, set := range s.sets[cond.variable] {
-			if set.value == "" || strings.Contains(set.value, "$"+cond.variable) || strings.Contains(set.value, "${"+cond.variable+"}") {
-				continue // set $cors ""; set $cors "${cors}options";
-			}
-			guarded = true
-			s.guardedReflection(set.cond, at, depth+1)
-		}
-		if !guarded {
-			b.lose("%s: $http_origin is sent back under a condition on $%s (line %d) the importer cannot follow: not carried over, list the origins in the block", at, cond.variable, cond.line)
-		}
+		s.flagReflection(cond, at, depth)
 	default:
 		b.lose("%s: $http_origin is sent back under a condition (line %d) the importer does not understand: not carried over, list the origins in the block", at, cond.line)
 	}
 }
 
+// holdsFor reports whether c, a test of a variable other than an origin
+// (if ($cors), if ($cors = "true")), holds when the variable is value;
+// ok is false for a test the importer does not evaluate (a regexp).
+func (c *nginxCondition) holdsFor(value string) (holds, ok bool) {
+	switch c.op {
+	case "": // nginx: false when the value is empty or "0"
+		return value != "" && value != "0", true
+	case "=":
+		return value == c.value, true
+	case "!=":
+		return value != c.value, true
+	}
+	return false, false
+}
+
+// mapReflection carries over $http_origin sent back under cond, a test of
+// the variable a map $http_origin sets: the origins whose entry passes the
+// test.
+func (s *nginxSnippet) mapReflection(m *nginxMap, cond *nginxCondition, at string) {
+	b := s.b
+	defaultHolds, ok := cond.holdsFor(m.defaultValue())
+	if !ok {
+		b.lose("%s: $http_origin is sent back under a test of $%s (line %d) the importer does not evaluate: not carried over, list the origins in the block", at, cond.variable, cond.line)
+		return
+	}
+	for _, e := range m.entries {
+		if e.special() || e.key == "default" {
+			if defaultHolds || e.key != "default" {
+				s.mapKey(e, "$http_origin")
+			}
+			continue
+		}
+		switch holds, _ := cond.holdsFor(e.value); {
+		case holds:
+			s.mapKey(e, "$http_origin")
+		case defaultHolds:
+			s.exception(atLine(e.line), e.key)
+		}
+	}
+}
+
+// flagReflection carries over $http_origin sent back under cond, a test of
+// a variable set under origin conditions, as in
+//
+//	set $cors "";
+//	if ($http_origin ~* ...) { set $cors "true"; }
+//	if ($request_method = OPTIONS) { set $cors "${cors}options"; }
+//	if ($cors = "true") { add_header Access-Control-Allow-Origin $http_origin; }
+//
+// the origin conditions of the values that pass the test are what counts.
+func (s *nginxSnippet) flagReflection(cond *nginxCondition, at string, depth int) {
+	b := s.b
+	sets := s.sets[cond.variable]
+	var suffixes []string // what "${cors}options" appends, under a method condition
+	for _, set := range sets {
+		suffix, ok := appendedTo(set.value, cond.variable)
+		if !ok {
+			continue
+		}
+		if set.cond != nil && !set.cond.isMethod() {
+			b.lose("%s: $%s is appended to under a condition (line %d) the importer cannot follow: not carried over, list the origins in the block", at, cond.variable, set.cond.line)
+			return
+		}
+		suffixes = append(suffixes, suffix)
+	}
+	guarded, baseHolds := false, false
+	var withdrawn []nginxSet
+	for _, set := range sets {
+		if _, ok := appendedTo(set.value, cond.variable); ok {
+			continue
+		}
+		holds, ok := cond.holdsFor(set.value)
+		for _, suffix := range suffixes {
+			h, _ := cond.holdsFor(set.value + suffix)
+			holds = holds || h
+		}
+		if !ok {
+			b.lose("%s: $http_origin is sent back under a test of $%s (line %d) the importer does not evaluate: not carried over, list the origins in the block", at, cond.variable, cond.line)
+			return
+		}
+		origin := set.cond != nil && !set.cond.isMethod()
+		switch {
+		case !holds && origin:
+			withdrawn = append(withdrawn, set)
+		case holds:
+			guarded = true
+			baseHolds = baseHolds || !origin
+			s.guardedReflection(set.cond, at, depth+1)
+		}
+	}
+	if baseHolds {
+		for _, set := range withdrawn {
+			s.exception(atLine(set.cond.line), "$"+set.cond.variable+" "+set.cond.op+" "+set.cond.value)
+		}
+	}
+	if !guarded {
+		b.lose("%s: $http_origin is sent back under a condition on $%s (line %d) the importer cannot follow: not carried over, list the origins in the block", at, cond.variable, cond.line)
+	}
+}
+
+// appendedTo gives what value appends to the variable name, for
+// set $cors "${cors}options".
+func appendedTo(value, name string) (suffix string, ok bool) {
+	if suffix, ok := strings.CutPrefix(value, "${"+name+"}"); ok {
+		return suffix, true
+	}
+	// "$corsoptions" names another variable.
+	suffix, ok = strings.CutPrefix(value, "$"+name)
+	if ok && suffix != "" && variableName("$"+suffix[:1]) != "" {
+		return "", false
+	}
+	return suffix, ok
+}
+
+// setExceptions looks for a variable set to any origin (set $o
+// $http_origin, or "*") and to something else under an origin condition:
+// nginx then allowed every origin but those.
+func (s *nginxSnippet) setExceptions(sets []nginxSet) {
+	for _, base := range sets {
+		if base.cond != nil && !base.cond.isMethod() || base.value != "*" && !strings.Contains(base.value, "$") {
+			continue
+		}
+		for _, set := range sets {
+			if set.cond != nil && !set.cond.isMethod() && set.value != base.value {
+				s.exception(atLine(set.cond.line), "$"+set.cond.variable+" "+set.cond.op+" "+set.cond.value)
+			}
+		}
+		return
+	}
+}
+
+// exception records that origins matching what is named at where are
+// refused while every other origin is allowed: a block can list origins,
+// not exceptions to "any origin".
+func (s *nginxSnippet) exception(where, what string) {
+	s.b.exceptions = true
+	s.b.lose("%s: every origin but those matching %s was allowed: the module lists the origins it allows, never exceptions, so this is not carried over; list the origins of your frontends in the block", where, what)
+}
+
+// special reports whether e is one of map's parameters rather than an
+// origin.
+func (e nginxMapEntry) special() bool {
+	return e.key == "hostnames" || e.key == "volatile" || e.key == "include"
+}
+
+// defaultValue is what the map gives an origin no entry matches.
+func (m *nginxMap) defaultValue() string {
+	for _, e := range m.entries {
+		if e.key == "default" {
+			return e.value
+		}
+	}
+	return ""
+}
+
 // mapOrigins carries over the entries of a map $http_origin $variable.
 func (s *nginxSnippet) mapOrigins(m *nginxMap) {
+	def := m.defaultValue()
+	wide := def == "*" || variableName(def) == "http_origin"
 	for _, e := range m.entries {
+		if wide && !e.special() && e.key != "default" && e.value != def {
+			s.exception(atLine(e.line), e.key)
+			continue
+		}
 		s.mapKey(e, e.value)
 	}
 }
