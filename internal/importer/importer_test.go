@@ -231,8 +231,8 @@ func TestImportNginx(t *testing.T) {
 		notes:    []string{"holds a backquote and a backslash before a quote, which no Caddyfile token can hold", "no origin could be carried over"},
 		complete: false,
 	}, {
-		name:     "a regexp with a backquote and two backslashes before a quote",
-		src:      "if ($http_origin ~ '^https://x`y\\\\\\\\\"z$') { add_header Access-Control-Allow-Origin $http_origin always; }",
+		name: "a regexp with a backquote and two backslashes before a quote",
+		src:  "if ($http_origin ~ '^https://x`y\\\\\\\\\"z$') { add_header Access-Control-Allow-Origin $http_origin always; }",
 		// Caddyfile tokens hold it, but no origin has a backquote or a quote.
 		notes:    []string{"can never match", "no origin could be carried over"},
 		complete: false,
