@@ -227,13 +227,6 @@ func TestRejectedPreflightExplainsItself(t *testing.T) {
 		{"over-cap header list from an allowed origin: no header listed", plain, preflightHeader(app, "PUT", strings.Repeat("x-request-id,", 1000)),
 			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT"},
 			`CORS preflight rejected: Access-Control-Request-Headers is too long`, "header"},
-		{"refused private network: no Allow-Private-Network", plain, func() http.Header {
-			h := preflightHeader(app, "PUT", "x-request-id")
-			h.Set("Access-Control-Request-Private-Network", "true")
-			return h
-		}(),
-			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT", "Access-Control-Allow-Headers": "x-request-id"},
-			`CORS preflight rejected: private network access is not allowed`, "private_network"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,6 +253,38 @@ func TestRejectedPreflightExplainsItself(t *testing.T) {
 				t.Errorf("log fields %v", fields)
 			}
 		})
+	}
+}
+
+// Without private_network, Access-Control-Request-Private-Network is
+// ignored: the preflight is answered as it would be without it, with no
+// Allow-Private-Network, and Vary does not name it. With private_network,
+// Vary names it and only "true" is answered.
+func TestPrivateNetworkPreflight(t *testing.T) {
+	const config = `"allowed_origins":["` + app + `"],"allowed_methods":["PUT"],"max_age":"10m"`
+	withPNA := func(value string) http.Header {
+		h := preflightHeader(app, "PUT", "")
+		h.Set("Access-Control-Request-Private-Network", value)
+		return h
+	}
+	s := serve(t, provision(t, `{`+config+`}`), respondOK)
+	for _, value := range []string{"true", "false"} {
+		resp, body := s.do(t, "OPTIONS", withPNA(value))
+		if resp.StatusCode != http.StatusNoContent || body != "" || s.placeholders[placeholderAllowed] != "true" {
+			t.Errorf("without private_network, asking %q: %d %q %v, want 204 as without the header", value, resp.StatusCode, body, s.placeholders)
+		}
+		assertCORSHeaders(t, resp.Header, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT", "Access-Control-Max-Age": "600"})
+		assertHeader(t, resp.Header, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+	}
+
+	s = serve(t, provision(t, `{`+config+`,"allow_private_network":true}`), respondOK)
+	for value, want := range map[string]string{"true": "true", "false": "", "TRUE": ""} {
+		resp, _ := s.do(t, "OPTIONS", withPNA(value))
+		if resp.StatusCode != http.StatusNoContent {
+			t.Errorf("with private_network, asking %q: status %d, want 204", value, resp.StatusCode)
+		}
+		assertHeader(t, resp.Header, "Access-Control-Allow-Private-Network", want)
+		assertHeader(t, resp.Header, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network")
 	}
 }
 
