@@ -22,7 +22,7 @@ const app = "https://app.example.com"
 
 // provision loads the handler from its JSON configuration the way Caddy
 // does: strict decoding, then Provision.
-func provision(t *testing.T, config string) *CORS {
+func provision(t testing.TB, config string) *CORS {
 	t.Helper()
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: t.Context()})
 	t.Cleanup(cancel)
@@ -34,11 +34,11 @@ func provision(t *testing.T, config string) *CORS {
 }
 
 // useLogger gives c logger instead of the one Provision took from Caddy,
-// and starts the sampling of refusal lines afresh, so that a test sees the
-// first lines of each reason whatever the tests before it logged.
+// and starts the sampling of its refusal lines afresh, so that a test sees
+// the first lines of each reason whatever the tests before it logged.
 func useLogger(c *CORS, logger *zap.Logger) {
 	c.logger = logger
-	refusalSampler = newRefusalSampler()
+	c.refusals = new(refusalGate)
 }
 
 // served is the handler behind a real loopback HTTP server, in front of next.

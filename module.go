@@ -120,9 +120,9 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
-	policy      *policy.Policy
-	logger      *zap.Logger
-	refusalKeys refusalKeys
+	policy   *policy.Policy
+	logger   *zap.Logger
+	refusals *refusalGate // which refusal lines are written
 }
 
 // CaddyModule returns the Caddy module information.
@@ -137,7 +137,7 @@ func (CORS) CaddyModule() caddy.ModuleInfo {
 // problem is reported at once, each with what to write instead.
 func (c *CORS) Provision(ctx caddy.Context) error {
 	c.logger = ctx.Logger()
-	c.refusalKeys = newRefusalKeys()
+	c.refusals = new(refusalGate)
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}

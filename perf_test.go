@@ -37,7 +37,7 @@ var (
 
 // loadHandler provisions the handler as Caddy does, with a logger like
 // Caddy's default (JSON, info level) that writes to io.Discard.
-func loadHandler(t *testing.T, config string) *CORS {
+func loadHandler(t testing.TB, config string) *CORS {
 	t.Helper()
 	c := provision(t, config)
 	useLogger(c, zap.New(zapcore.NewCore(
