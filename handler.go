@@ -18,7 +18,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	switch kind, origin := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
 		response, rejection := c.policy.Preflight(origin, r.Header)
-		outcome := record(repl, kind, rejection)
+		outcome := c.record(r, repl, kind, rejection)
 		if rejection.Refused() {
 			body := preflightRejectedBody(rejection)
 			c.logRejection(kind, r, origin, outcome, rejection, body[len(preflightRejectedPrefix):len(body)-1])
@@ -35,7 +35,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	case policy.Actual:
 		response, rejection := c.policy.Actual(origin)
-		outcome := record(repl, kind, rejection)
+		outcome := c.record(r, repl, kind, rejection)
 		if rejection.Refused() {
 			c.logRejection(kind, r, origin, outcome, rejection, nil)
 		}
@@ -55,9 +55,9 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 // record counts a CORS request's outcome and provides the placeholders
 // that show it. It gives the outcome's position in outcomes.
-func record(repl *caddy.Replacer, kind policy.Kind, rejection policy.Rejection) int {
+func (c *CORS) record(r *http.Request, repl *caddy.Replacer, kind policy.Kind, rejection policy.Rejection) int {
 	outcome := outcomeIndex(rejection.Reason)
-	countRequest(kind, outcome)
+	c.counters.count(r, kind, outcome)
 	if repl != nil {
 		repl.Map(outcomePlaceholders[outcome])
 	}

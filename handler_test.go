@@ -249,7 +249,8 @@ func TestRejectedPreflightExplainsItself(t *testing.T) {
 				t.Fatalf("want one info line, got %v", entries)
 			}
 			fields := entries[0].ContextMap()
-			if fields["reason"] != tt.reason || fields["path"] != "/api" || fields["method"] != "OPTIONS" || fields["origin"] == nil || fields["requested_method"] == nil {
+			if fields["reason"] != tt.reason || fields["path"] != "/api" || fields["host"] != strings.TrimPrefix(s.url, "http://") ||
+				fields["method"] != "OPTIONS" || fields["origin"] == nil || fields["requested_method"] == nil {
 				t.Errorf("log fields %v", fields)
 			}
 		})

@@ -122,7 +122,8 @@ type CORS struct {
 
 	policy   *policy.Policy
 	logger   *zap.Logger
-	refusals *refusalGate // which refusal lines are written
+	refusals *refusalGate     // which refusal lines are written
+	counters *requestCounters // the metrics it counts into
 }
 
 // CaddyModule returns the Caddy module information.
@@ -138,6 +139,7 @@ func (CORS) CaddyModule() caddy.ModuleInfo {
 func (c *CORS) Provision(ctx caddy.Context) error {
 	c.logger = ctx.Logger()
 	c.refusals = new(refusalGate)
+	c.counters = new(requestCounters)
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}

@@ -12,9 +12,13 @@ import (
 	"github.com/caddy-cors/cors/internal/policy"
 )
 
-// How much of a request's path a log line shows; other request values are
-// cut to policy.MaxValueLen.
-const maxLoggedPathLen = 256
+// How much of a request's path and host a log line shows (a host name may
+// have 253 bytes, then a port); other request values are cut to
+// policy.MaxValueLen.
+const (
+	maxLoggedPathLen = 256
+	maxLoggedHostLen = 260
+)
 
 // Refusal log lines are sampled per handler, kind of request and reason,
 // so that a flood of refused requests (anyone can send preflights) writes a
@@ -128,10 +132,12 @@ func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, 
 	if message == nil {
 		message = rejection.AppendMessage(make([]byte, 0, rejection.MessageLen()))
 	}
-	fields := make([]zap.Field, 0, 6)
+	fields := make([]zap.Field, 0, 7)
 	fields = append(fields,
 		zap.String("origin", policy.Printable(firstValue(origin), policy.MaxValueLen)),
 		zap.String("method", policy.Printable(r.Method, policy.MaxValueLen)),
+		// With several sites, the host tells whose policy refused.
+		zap.String("host", policy.Printable(r.Host, maxLoggedHostLen)),
 		zap.String("path", policy.Printable(r.URL.Path, maxLoggedPathLen)),
 		zap.String("reason", string(rejection.Reason)),
 		zap.ByteString("detail", message),

@@ -30,7 +30,8 @@ func refusedPreflight(t *testing.T, c *CORS, r *http.Request) *httptest.Response
 }
 
 // A log line shows what a client sent, so every request value in it is cut
-// and limited to visible ASCII: the path to 256 bytes, the others to 64.
+// and limited to visible ASCII: the path and the host to about 256 bytes,
+// the others to 64.
 // C1 controls (U+009B is a terminal's CSI) and bidi overrides (U+202E) are
 // what a raw value would smuggle into a terminal or a log viewer.
 func TestRefusalLogLineCutsAndCleansEveryRequestValue(t *testing.T) {
@@ -41,6 +42,7 @@ func TestRefusalLogLineCutsAndCleansEveryRequestValue(t *testing.T) {
 	hostile := strings.Repeat("a\u009bb\u202ec", 15*1024/len("a\u009bb\u202ec")) // 15 KB
 	r := httptest.NewRequest(http.MethodOptions, "http://api.example.com/", nil)
 	r.URL.Path = "/" + hostile
+	r.Host = hostile + ".example"
 	r.Header = http.Header{
 		"Origin":                        {"https://" + hostile + ".example"},
 		"Access-Control-Request-Method": {"PU\u202eT" + hostile},
@@ -52,7 +54,7 @@ func TestRefusalLogLineCutsAndCleansEveryRequestValue(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("%d log lines, want 1", len(entries))
 	}
-	limits := map[string]int{"path": maxLoggedPathLen, "origin": 64, "method": 64, "requested_method": 64, "reason": 64, "detail": 64 + 64}
+	limits := map[string]int{"path": maxLoggedPathLen, "host": maxLoggedHostLen, "origin": 64, "method": 64, "requested_method": 64, "reason": 64, "detail": 64 + 64}
 	fields := entries[0].ContextMap()
 	for key, limit := range limits {
 		value, ok := fields[key].(string)
