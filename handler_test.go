@@ -1,12 +1,15 @@
 package cors
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -351,6 +354,80 @@ func TestCommittedResponseCarriesExactlyThePolicysHeaders(t *testing.T) {
 			assertHeader(t, resp.Header, "Access-Control-Allow-Origin", "")
 			assertVary(t, resp.Header)
 		})
+	}
+}
+
+// A 101 Switching Protocols is the final response, as net/http treats it:
+// reverse_proxy adds the upstream's header lines, then writes 101 and
+// hijacks the connection, so the headers must be applied at that
+// WriteHeader or the client gets the upstream's next to the policy's.
+func TestSwitchingProtocolsCommitsThePolicysHeaders(t *testing.T) {
+	c := provision(t, `{"allowed_origins":["`+app+`"],"allow_credentials":true}`)
+	s := serve(t, c, func(w http.ResponseWriter, r *http.Request) error {
+		h := w.Header()
+		h.Add("Access-Control-Allow-Origin", "*")
+		h.Add("Access-Control-Allow-Credentials", "true")
+		h.Add("Access-Control-Expose-Headers", "X-Up")
+		h.Set("Upgrade", "probe")
+		h.Set("Connection", "Upgrade")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
+	upgrade := func(origin string) *http.Response {
+		t.Helper()
+		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(s.url, "http://"), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, "GET /api HTTP/1.1\r\nHost: api.example.com\r\nOrigin: "+origin+"\r\nUpgrade: probe\r\nConnection: Upgrade\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("status %d, want 101", resp.StatusCode)
+		}
+		return resp
+	}
+	resp := upgrade(app)
+	assertCORSHeaders(t, resp.Header, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Credentials": "true"})
+	resp = upgrade("https://evil.example")
+	assertCORSHeaders(t, resp.Header, nil)
+}
+
+// Access-Control-Expose-Headers concerns the response a script reads, never
+// a preflight's: a preflight answer has none, whether the module answers it
+// (allowed or refused) or hands it on with preflight_passthrough to a next
+// handler that sets one.
+func TestPreflightAnswerCarriesNoExposeHeaders(t *testing.T) {
+	const config = `"allowed_origins":["` + app + `"],"allowed_methods":["PUT"],"exposed_headers":["X-Total"]`
+	upstream := func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Add("Access-Control-Expose-Headers", "X-Up")
+		return respondOK(w, r)
+	}
+	for _, passthrough := range []bool{false, true} {
+		s := serve(t, provision(t, `{`+config+`,"preflight_passthrough":`+strconv.FormatBool(passthrough)+`}`), upstream)
+		for _, h := range []http.Header{
+			preflightHeader(app, "PUT", ""),
+			preflightHeader(app, "PURGE", ""),
+			preflightHeader("https://evil.example", "PUT", ""),
+		} {
+			resp, _ := s.do(t, "OPTIONS", h)
+			assertHeader(t, resp.Header, "Access-Control-Expose-Headers", "")
+		}
+		// The same handler exposes X-Total on what a script reads.
+		resp, _ := s.do(t, "GET", http.Header{"Origin": {app}})
+		assertHeader(t, resp.Header, "Access-Control-Expose-Headers", "X-Total")
 	}
 }
 
