@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -36,11 +37,13 @@ type serverSeries struct {
 // scrapeCORSMetricsByServer is scrapeCORSMetrics, server by server.
 func scrapeCORSMetricsByServer(t *testing.T) map[serverSeries]float64 {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, adminURL+"/metrics", nil)
+	resp := adminRequest(t, http.MethodGet, "/metrics", "", "")
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, body := do(t, req)
+	body := string(raw)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %d", resp.StatusCode)
 	}
