@@ -363,7 +363,9 @@ func TestCommittedResponseCarriesExactlyThePolicysHeaders(t *testing.T) {
 // WriteHeader or the client gets the upstream's next to the policy's.
 func TestSwitchingProtocolsCommitsThePolicysHeaders(t *testing.T) {
 	c := provision(t, `{"allowed_origins":["`+app+`"],"allow_credentials":true}`)
-	s := serve(t, c, func(w http.ResponseWriter, r *http.Request) error {
+	// Not serve: the client has its answer before the handler returns,
+	// which serve's bookkeeping would race with.
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		h := w.Header()
 		h.Add("Access-Control-Allow-Origin", "*")
 		h.Add("Access-Control-Allow-Credentials", "true")
@@ -377,9 +379,16 @@ func TestSwitchingProtocolsCommitsThePolicysHeaders(t *testing.T) {
 		}
 		return conn.Close()
 	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = caddyhttp.PrepareRequest(r, caddy.NewReplacer(), w, &caddyhttp.Server{})
+		if err := c.ServeHTTP(w, r, next); err != nil {
+			t.Error(err)
+		}
+	}))
+	t.Cleanup(srv.Close)
 	upgrade := func(origin string) *http.Response {
 		t.Helper()
-		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(s.url, "http://"), 5*time.Second)
+		conn, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -429,6 +438,21 @@ func TestPreflightAnswerCarriesNoExposeHeaders(t *testing.T) {
 		resp, _ := s.do(t, "GET", http.Header{"Origin": {app}})
 		assertHeader(t, resp.Header, "Access-Control-Expose-Headers", "X-Total")
 	}
+}
+
+// A handler that assigns a managed header under a key net/http did not
+// canonicalize gets it sent as it is; the browser reads it as the same
+// header, so the response must still carry exactly one line of it.
+func TestManagedHeaderSetInAnotherCaseIsReplaced(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["`+app+`"]}`), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header()["access-control-allow-origin"] = []string{"*"}
+		w.Header()["ACCESS-CONTROL-ALLOW-CREDENTIALS"] = []string{"true"}
+		return respondOK(w, r)
+	})
+	resp, _ := s.do(t, "GET", http.Header{"Origin": {app}})
+	assertCORSHeaders(t, resp.Header, map[string]string{"Access-Control-Allow-Origin": app})
+	resp, _ = s.do(t, "GET", http.Header{"Origin": {"https://evil.example"}})
+	assertCORSHeaders(t, resp.Header, nil)
 }
 
 // assertVary checks that the upstream's Vary lines, which already name

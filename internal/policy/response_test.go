@@ -32,6 +32,33 @@ func TestApplyOwnsTheManagedHeaders(t *testing.T) {
 	}
 }
 
+// A handler may assign a managed header under a key net/http did not
+// canonicalize; net/http sends it as it is, and a browser reads it as the
+// same header: it is replaced as the canonical one is.
+func TestApplyOwnsManagedHeadersUnderAnyCase(t *testing.T) {
+	r := Response{AllowOrigin: "https://app.example.com", ExposeHeaders: "X-Mine", Vary: "Origin"}
+	h := http.Header{
+		"access-control-allow-origin":      {"*"},
+		"ACCESS-CONTROL-ALLOW-CREDENTIALS": {"true"},
+		"Access-control-expose-headers":    {"X-Mine"},
+		"Access-Control-Expose-Headers":    {"X-Mine"},
+		"access-control-max-age":           {"600"},
+		"access-control-":                  {"not a managed header"},
+		"Access-Control-Request-Method":    {"kept: not a response header of a policy"},
+	}
+	r.Apply(h)
+	want := http.Header{
+		"Access-Control-Allow-Origin":   {"https://app.example.com"},
+		"Access-Control-Expose-Headers": {"X-Mine"},
+		"access-control-":               {"not a managed header"},
+		"Access-Control-Request-Method": {"kept: not a response header of a policy"},
+		"Vary":                          {"Origin"},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("got  %v\nwant %v", h, want)
+	}
+}
+
 func TestApplyMergesVary(t *testing.T) {
 	tests := []struct {
 		name string
