@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -256,6 +257,8 @@ func FuzzHandler(f *testing.F) {
 	f.Add(byte(3), "OPTIONS", "https://console.amazonaws.com", "PUT", "", "", "", byte(0))
 	f.Add(byte(3), "OPTIONS", "https://attacker-bucket.s3.amazonaws.com", "PUT", "", "", "0ahttps://attacker-bucket.s3.amazonaws.com", byte(0))
 	f.Add(byte(3), "GET", "https://a.b.amazonaws.com.", "", "", "", "", byte(2))
+	f.Add(byte(1), "GET", "https://app.example.com", "", "", "", "0l*\n1ltrue", byte(0))
+	f.Add(byte(1), "OPTIONS", "https://app.example.com", "PUT", "", "true", "", byte(0))
 
 	handlers := make([]*CORS, len(fuzzPolicies))
 	for i, p := range fuzzPolicies {
@@ -288,21 +291,19 @@ func FuzzHandler(f *testing.F) {
 		if acrpn != "" {
 			header["Access-Control-Request-Private-Network"] = []string{acrpn}
 		}
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodGet, "http://localhost/api", nil)
-		req.Method = method
-		req.Header = header
-		req = caddyhttp.PrepareRequest(req, caddy.NewReplacer(), rec, &caddyhttp.Server{})
-
 		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			for line := range strings.SplitSeq(upstream, "\n") {
 				if len(line) < 2 || line[0] < '0' || int(line[0]-'0') >= len(fuzzManaged) {
 					continue
 				}
 				name := fuzzManaged[line[0]-'0']
-				if line[1] == 's' {
+				switch line[1] {
+				case 's':
 					w.Header().Set(name, line[2:])
-				} else {
+				case 'l':
+					// A key net/http did not canonicalize, sent as it is.
+					w.Header()[strings.ToLower(name)] = []string{line[2:]}
+				default:
 					w.Header().Add(name, line[2:])
 				}
 			}
@@ -324,18 +325,42 @@ func FuzzHandler(f *testing.F) {
 				return caddyhttp.Error(http.StatusBadGateway, errors.New("upstream down"))
 			}
 		})
-		if err := h.ServeHTTP(rec, req, next); err != nil {
-			var handlerErr caddyhttp.HandlerError
-			if !errors.As(err, &handlerErr) {
-				t.Fatalf("ServeHTTP: %v", err)
+		serve := func(header http.Header) *httptest.ResponseRecorder {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, "http://localhost/api", nil)
+			req.Method = method
+			req.Header = header
+			req = caddyhttp.PrepareRequest(req, caddy.NewReplacer(), rec, &caddyhttp.Server{})
+			if err := h.ServeHTTP(rec, req, next); err != nil {
+				var handlerErr caddyhttp.HandlerError
+				if !errors.As(err, &handlerErr) {
+					t.Fatalf("ServeHTTP: %v", err)
+				}
+				rec.WriteHeader(handlerErr.StatusCode)
 			}
-			rec.WriteHeader(handlerErr.StatusCode)
+			return rec
 		}
+		rec := serve(header)
 		got := rec.Result().Header
 
-		for _, name := range fuzzManaged {
-			if n := len(got.Values(name)); n > 1 {
-				t.Fatalf("%s has %d field lines %q", name, n, got.Values(name))
+		// A browser reads header names case-insensitively.
+		for key, lines := range got {
+			for _, name := range fuzzManaged {
+				if strings.EqualFold(key, name) && (key != name || len(lines) > 1) {
+					t.Fatalf("%s has field lines %q under %s", name, lines, key)
+				}
+			}
+		}
+		if acrpn != "" && !strings.Contains(pol.config, `"allow_private_network":true`) {
+			// Without private_network, the answer does not depend on
+			// Access-Control-Request-Private-Network, which Vary does
+			// not name.
+			without := header.Clone()
+			delete(without, "Access-Control-Request-Private-Network")
+			other := serve(without)
+			if other.Code != rec.Code || !reflect.DeepEqual(other.Result().Header, got) || other.Body.String() != rec.Body.String() {
+				t.Fatalf("Access-Control-Request-Private-Network %q changed the answer of a policy without private_network: %d %q %q, without it %d %q %q",
+					acrpn, rec.Code, got, rec.Body, other.Code, other.Result().Header, other.Body)
 			}
 		}
 		acao := got.Get("Access-Control-Allow-Origin")

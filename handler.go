@@ -3,16 +3,10 @@ package cors
 import (
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/caddy-cors/cors/internal/policy"
 )
@@ -24,7 +18,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	switch kind, origin := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
 		response, rejection := c.policy.Preflight(origin, r.Header)
-		outcome := record(repl, kind, rejection)
+		outcome := c.record(r, repl, kind, rejection)
 		if rejection.Refused() {
 			body := preflightRejectedBody(rejection)
 			c.logRejection(kind, r, origin, outcome, rejection, body[len(preflightRejectedPrefix):len(body)-1])
@@ -41,7 +35,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	case policy.Actual:
 		response, rejection := c.policy.Actual(origin)
-		outcome := record(repl, kind, rejection)
+		outcome := c.record(r, repl, kind, rejection)
 		if rejection.Refused() {
 			c.logRejection(kind, r, origin, outcome, rejection, nil)
 		}
@@ -61,9 +55,9 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 // record counts a CORS request's outcome and provides the placeholders
 // that show it. It gives the outcome's position in outcomes.
-func record(repl *caddy.Replacer, kind policy.Kind, rejection policy.Rejection) int {
+func (c *CORS) record(r *http.Request, repl *caddy.Replacer, kind policy.Kind, rejection policy.Rejection) int {
 	outcome := outcomeIndex(rejection.Reason)
-	countRequest(kind, outcome)
+	c.counters.count(r, kind, outcome)
 	if repl != nil {
 		repl.Map(outcomePlaceholders[outcome])
 	}
@@ -110,110 +104,6 @@ func placeholders(allowed, reason string) caddy.ReplacerFunc {
 		}
 		return nil, false
 	}
-}
-
-// How much of a request's path a log line shows; other request values are
-// cut to policy.MaxValueLen.
-const maxLoggedPathLen = 256
-
-// Refusal log lines are sampled per handler, kind of request and reason,
-// so that a flood of refused requests (anyone can send preflights) writes a
-// bounded number of lines: in each second, the first logSampleFirst lines
-// of a reason are written, then one in logSampleThereafter. Metrics still count
-// every one.
-const (
-	logSampleFirst      = 10
-	logSampleThereafter = 100
-)
-
-// refusalSampler is zap's sampler, used as a gate before a refusal line is
-// built: it is given one entry per refusal, keyed by handler, kind and
-// reason (refusalKeys), and lets through those whose line is to be
-// written. One gate serves every cors handler: zap's sampler holds 458 KB
-// of counters, which one per handler would multiply. A variable, so that
-// tests can start from fresh counts.
-var refusalSampler = newRefusalSampler()
-
-func newRefusalSampler() zapcore.Core {
-	return zapcore.NewSamplerWithOptions(gate{}, time.Second, logSampleFirst, logSampleThereafter)
-}
-
-// refusalKeys are one handler's keys for the sampler, by kindIndex and
-// position in outcomes. Each handler has its own, so that a flood refused by
-// one site's policy does not silence the refusals of another.
-type refusalKeys [len(kindNames)][len(outcomes)]string
-
-// handlersProvisioned numbers the handlers, to tell their keys apart.
-var handlersProvisioned atomic.Uint64
-
-func newRefusalKeys() (keys refusalKeys) {
-	handler := strconv.FormatUint(handlersProvisioned.Add(1), 10)
-	for k, kind := range kindNames {
-		for o, reason := range outcomes {
-			keys[k][o] = handler + " " + kind + " " + string(reason)
-		}
-	}
-	return keys
-}
-
-// gate is the core under refusalSampler: every entry the sampler passes on
-// is let through, marked by a non-nil result.
-type gate struct{}
-
-var letThrough = new(zapcore.CheckedEntry)
-
-func (gate) Enabled(zapcore.Level) bool                                       { return true }
-func (g gate) With([]zapcore.Field) zapcore.Core                              { return g }
-func (gate) Check(zapcore.Entry, *zapcore.CheckedEntry) *zapcore.CheckedEntry { return letThrough }
-func (gate) Write(zapcore.Entry, []zapcore.Field) error                       { return nil }
-func (gate) Sync() error                                                      { return nil }
-
-// logRejection logs a refused request of kind with the values it was
-// refused for, each cut and limited to visible ASCII, unless the sampler
-// drops the line: a preflight at info, another request at debug. message
-// is the rejection's message when it was already built, else nil: it is
-// then built only if the line is written.
-func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, outcome int, rejection policy.Rejection, message []byte) {
-	level, msg := zapcore.DebugLevel, "CORS request rejected"
-	if kind == policy.Preflight {
-		level, msg = zapcore.InfoLevel, "CORS preflight rejected"
-	}
-	if !c.logger.Core().Enabled(level) {
-		return
-	}
-	key := zapcore.Entry{Level: level, Message: c.refusalKeys[kindIndex(kind)][outcome], Time: time.Now()}
-	if refusalSampler.Check(key, nil) == nil {
-		return
-	}
-	ce := c.logger.Check(level, msg)
-	if ce == nil {
-		return
-	}
-	if message == nil {
-		message = rejection.AppendMessage(make([]byte, 0, rejection.MessageLen()))
-	}
-	fields := make([]zap.Field, 0, 6)
-	fields = append(fields,
-		zap.String("origin", policy.Printable(firstValue(origin), policy.MaxValueLen)),
-		zap.String("method", policy.Printable(r.Method, policy.MaxValueLen)),
-		zap.String("path", policy.Printable(r.URL.Path, maxLoggedPathLen)),
-		zap.String("reason", string(rejection.Reason)),
-		zap.ByteString("detail", message),
-	)
-	// Every preflight is an OPTIONS; the method it asks for says more.
-	if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
-		fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "), policy.MaxValueLen)))
-	}
-	ce.Write(fields...)
-}
-
-// firstValue is the first field line of a header: with several Origin
-// lines, the rejection's message says how many there were.
-func firstValue(lines []string) string {
-	if len(lines) == 0 {
-		return ""
-	}
-	return lines[0]
 }
 
 // The headers of a refused preflight's answer beyond the CORS ones: its

@@ -1,12 +1,15 @@
 package cors
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +25,7 @@ const app = "https://app.example.com"
 
 // provision loads the handler from its JSON configuration the way Caddy
 // does: strict decoding, then Provision.
-func provision(t *testing.T, config string) *CORS {
+func provision(t testing.TB, config string) *CORS {
 	t.Helper()
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: t.Context()})
 	t.Cleanup(cancel)
@@ -34,11 +37,11 @@ func provision(t *testing.T, config string) *CORS {
 }
 
 // useLogger gives c logger instead of the one Provision took from Caddy,
-// and starts the sampling of refusal lines afresh, so that a test sees the
-// first lines of each reason whatever the tests before it logged.
+// and starts the sampling of its refusal lines afresh, so that a test sees
+// the first lines of each reason whatever the tests before it logged.
 func useLogger(c *CORS, logger *zap.Logger) {
 	c.logger = logger
-	refusalSampler = newRefusalSampler()
+	c.refusals = new(refusalGate)
 }
 
 // served is the handler behind a real loopback HTTP server, in front of next.
@@ -227,13 +230,6 @@ func TestRejectedPreflightExplainsItself(t *testing.T) {
 		{"over-cap header list from an allowed origin: no header listed", plain, preflightHeader(app, "PUT", strings.Repeat("x-request-id,", 1000)),
 			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT"},
 			`CORS preflight rejected: Access-Control-Request-Headers is too long`, "header"},
-		{"refused private network: no Allow-Private-Network", plain, func() http.Header {
-			h := preflightHeader(app, "PUT", "x-request-id")
-			h.Set("Access-Control-Request-Private-Network", "true")
-			return h
-		}(),
-			http.StatusOK, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT", "Access-Control-Allow-Headers": "x-request-id"},
-			`CORS preflight rejected: private network access is not allowed`, "private_network"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,10 +252,43 @@ func TestRejectedPreflightExplainsItself(t *testing.T) {
 				t.Fatalf("want one info line, got %v", entries)
 			}
 			fields := entries[0].ContextMap()
-			if fields["reason"] != tt.reason || fields["path"] != "/api" || fields["method"] != "OPTIONS" || fields["origin"] == nil || fields["requested_method"] == nil {
+			if fields["reason"] != tt.reason || fields["path"] != "/api" || fields["host"] != strings.TrimPrefix(s.url, "http://") ||
+				fields["method"] != "OPTIONS" || fields["origin"] == nil || fields["requested_method"] == nil {
 				t.Errorf("log fields %v", fields)
 			}
 		})
+	}
+}
+
+// Without private_network, Access-Control-Request-Private-Network is
+// ignored: the preflight is answered as it would be without it, with no
+// Allow-Private-Network, and Vary does not name it. With private_network,
+// Vary names it and only "true" is answered.
+func TestPrivateNetworkPreflight(t *testing.T) {
+	const config = `"allowed_origins":["` + app + `"],"allowed_methods":["PUT"],"max_age":"10m"`
+	withPNA := func(value string) http.Header {
+		h := preflightHeader(app, "PUT", "")
+		h.Set("Access-Control-Request-Private-Network", value)
+		return h
+	}
+	s := serve(t, provision(t, `{`+config+`}`), respondOK)
+	for _, value := range []string{"true", "false"} {
+		resp, body := s.do(t, "OPTIONS", withPNA(value))
+		if resp.StatusCode != http.StatusNoContent || body != "" || s.placeholders[placeholderAllowed] != "true" {
+			t.Errorf("without private_network, asking %q: %d %q %v, want 204 as without the header", value, resp.StatusCode, body, s.placeholders)
+		}
+		assertCORSHeaders(t, resp.Header, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT", "Access-Control-Max-Age": "600"})
+		assertHeader(t, resp.Header, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+	}
+
+	s = serve(t, provision(t, `{`+config+`,"allow_private_network":true}`), respondOK)
+	for value, want := range map[string]string{"true": "true", "false": "", "TRUE": ""} {
+		resp, _ := s.do(t, "OPTIONS", withPNA(value))
+		if resp.StatusCode != http.StatusNoContent {
+			t.Errorf("with private_network, asking %q: status %d, want 204", value, resp.StatusCode)
+		}
+		assertHeader(t, resp.Header, "Access-Control-Allow-Private-Network", want)
+		assertHeader(t, resp.Header, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network")
 	}
 }
 
@@ -326,6 +355,104 @@ func TestCommittedResponseCarriesExactlyThePolicysHeaders(t *testing.T) {
 			assertVary(t, resp.Header)
 		})
 	}
+}
+
+// A 101 Switching Protocols is the final response, as net/http treats it:
+// reverse_proxy adds the upstream's header lines, then writes 101 and
+// hijacks the connection, so the headers must be applied at that
+// WriteHeader or the client gets the upstream's next to the policy's.
+func TestSwitchingProtocolsCommitsThePolicysHeaders(t *testing.T) {
+	c := provision(t, `{"allowed_origins":["`+app+`"],"allow_credentials":true}`)
+	// Not serve: the client has its answer before the handler returns,
+	// which serve's bookkeeping would race with.
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		h := w.Header()
+		h.Add("Access-Control-Allow-Origin", "*")
+		h.Add("Access-Control-Allow-Credentials", "true")
+		h.Add("Access-Control-Expose-Headers", "X-Up")
+		h.Set("Upgrade", "probe")
+		h.Set("Connection", "Upgrade")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = caddyhttp.PrepareRequest(r, caddy.NewReplacer(), w, &caddyhttp.Server{})
+		if err := c.ServeHTTP(w, r, next); err != nil {
+			t.Error(err)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	upgrade := func(origin string) *http.Response {
+		t.Helper()
+		conn, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, "GET /api HTTP/1.1\r\nHost: api.example.com\r\nOrigin: "+origin+"\r\nUpgrade: probe\r\nConnection: Upgrade\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("status %d, want 101", resp.StatusCode)
+		}
+		return resp
+	}
+	resp := upgrade(app)
+	assertCORSHeaders(t, resp.Header, map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Credentials": "true"})
+	resp = upgrade("https://evil.example")
+	assertCORSHeaders(t, resp.Header, nil)
+}
+
+// Access-Control-Expose-Headers concerns the response a script reads, never
+// a preflight's: a preflight answer has none, whether the module answers it
+// (allowed or refused) or hands it on with preflight_passthrough to a next
+// handler that sets one.
+func TestPreflightAnswerCarriesNoExposeHeaders(t *testing.T) {
+	const config = `"allowed_origins":["` + app + `"],"allowed_methods":["PUT"],"exposed_headers":["X-Total"]`
+	upstream := func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Add("Access-Control-Expose-Headers", "X-Up")
+		return respondOK(w, r)
+	}
+	for _, passthrough := range []bool{false, true} {
+		s := serve(t, provision(t, `{`+config+`,"preflight_passthrough":`+strconv.FormatBool(passthrough)+`}`), upstream)
+		for _, h := range []http.Header{
+			preflightHeader(app, "PUT", ""),
+			preflightHeader(app, "PURGE", ""),
+			preflightHeader("https://evil.example", "PUT", ""),
+		} {
+			resp, _ := s.do(t, "OPTIONS", h)
+			assertHeader(t, resp.Header, "Access-Control-Expose-Headers", "")
+		}
+		// The same handler exposes X-Total on what a script reads.
+		resp, _ := s.do(t, "GET", http.Header{"Origin": {app}})
+		assertHeader(t, resp.Header, "Access-Control-Expose-Headers", "X-Total")
+	}
+}
+
+// A handler that assigns a managed header under a key net/http did not
+// canonicalize gets it sent as it is; the browser reads it as the same
+// header, so the response must still carry exactly one line of it.
+func TestManagedHeaderSetInAnotherCaseIsReplaced(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["`+app+`"]}`), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header()["access-control-allow-origin"] = []string{"*"}
+		w.Header()["ACCESS-CONTROL-ALLOW-CREDENTIALS"] = []string{"true"}
+		return respondOK(w, r)
+	})
+	resp, _ := s.do(t, "GET", http.Header{"Origin": {app}})
+	assertCORSHeaders(t, resp.Header, map[string]string{"Access-Control-Allow-Origin": app})
+	resp, _ = s.do(t, "GET", http.Header{"Origin": {"https://evil.example"}})
+	assertCORSHeaders(t, resp.Header, nil)
 }
 
 // assertVary checks that the upstream's Vary lines, which already name

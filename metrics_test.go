@@ -8,10 +8,12 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
+// counterValue reads a series of the servers of these tests, which have no
+// name.
 func counterValue(t *testing.T, kind, result, reason string) float64 {
 	t.Helper()
 	var m dto.Metric
-	if err := requestsTotal.WithLabelValues(kind, result, reason).Write(&m); err != nil {
+	if err := requestsTotal.WithLabelValues("UNKNOWN", kind, result, reason).Write(&m); err != nil {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
@@ -64,5 +66,47 @@ func TestMetricsRegisterOncePerRegistry(t *testing.T) {
 	}
 	if err := registerMetrics(prometheus.NewPedanticRegistry()); err != nil {
 		t.Errorf("a new configuration's registry: %v", err)
+	}
+}
+
+// Only a preflight asks for a method or headers: no other request has a
+// series for those reasons, which would sit at 0 forever.
+func TestNoSeriesForOutcomesThatCannotOccur(t *testing.T) {
+	s := serve(t, provision(t, `{"allowed_origins":["`+app+`"],"allowed_methods":["PUT"]}`), respondOK)
+	s.do(t, "GET", http.Header{"Origin": {app}})
+	s.do(t, "OPTIONS", preflightHeader(app, "PUT", ""))
+
+	registry := prometheus.NewPedanticRegistry()
+	if err := registerMetrics(registry); err != nil {
+		t.Fatal(err)
+	}
+	families, err := registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[[3]string]bool{}
+	for _, family := range families {
+		for _, m := range family.GetMetric() {
+			labels := map[string]string{}
+			for _, pair := range m.GetLabel() {
+				labels[pair.GetName()] = pair.GetValue()
+			}
+			if labels["server"] == "UNKNOWN" {
+				series[[3]string{labels["kind"], labels["result"], labels["reason"]}] = true
+			}
+		}
+	}
+	for _, want := range [][3]string{
+		{"preflight", "allowed", ""}, {"preflight", "rejected", "origin"}, {"preflight", "rejected", "malformed"},
+		{"preflight", "rejected", "method"}, {"preflight", "rejected", "header"},
+		{"actual", "allowed", ""}, {"actual", "rejected", "origin"}, {"actual", "rejected", "malformed"},
+	} {
+		if !series[want] {
+			t.Errorf("no series %v", want)
+		}
+		delete(series, want)
+	}
+	for extra := range series {
+		t.Errorf("series %v, which no request can reach", extra)
 	}
 }

@@ -32,9 +32,9 @@ func init() {
 // routes cannot break it. A refused preflight is answered here too, with a
 // one-line plain-text body that says which part failed: 403 without any
 // `Access-Control-*` header when the origin is refused; 200 with the CORS
-// headers of what was requested and is allowed, and none for the method,
-// header or private network access that is not, when the origin is allowed,
-// so that the browser's console names what failed.
+// headers of what was requested and is allowed, and none for the method or
+// header that is not, when the origin is allowed, so that the browser's
+// console names what failed.
 //
 // Other requests always go on to the next handler: CORS is not access
 // control, a browser enforces it on the response. The handler owns the
@@ -48,8 +48,7 @@ func init() {
 //
 // This handler provides the placeholders `{http.cors.allowed}` (`true` or
 // `false`, empty for a request without `Origin`) and `{http.cors.reason}`
-// (`origin`, `malformed`, `method`, `header` or `private_network`; empty
-// when allowed). A value another handler sets under the same name takes
+// (`origin`, `malformed`, `method` or `header`; empty when allowed). A value another handler sets under the same name takes
 // precedence, and with two `cors` handlers on one request, the first
 // one's outcome shows.
 //
@@ -114,8 +113,10 @@ type CORS struct {
 
 	// Answer Private Network Access preflights (those with
 	// `Access-Control-Request-Private-Network: true`) with
-	// `Access-Control-Allow-Private-Network: true`. Without it, such a
-	// preflight is refused.
+	// `Access-Control-Allow-Private-Network: true`, and name that request
+	// header in their `Vary`. Without it, the request header is ignored:
+	// the preflight is judged on the rest and answered without
+	// `Access-Control-Allow-Private-Network`.
 	//
 	// Only older Chromium sends such preflights: Chrome removed Private
 	// Network Access in 2025 in favour of Local Network Access, a permission
@@ -130,9 +131,10 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
-	policy      *policy.Policy
-	logger      *zap.Logger
-	refusalKeys refusalKeys
+	policy   *policy.Policy
+	logger   *zap.Logger
+	refusals *refusalGate     // which refusal lines are written
+	counters *requestCounters // the metrics it counts into
 }
 
 // CaddyModule returns the Caddy module information.
@@ -147,7 +149,8 @@ func (CORS) CaddyModule() caddy.ModuleInfo {
 // problem is reported at once, each with what to write instead.
 func (c *CORS) Provision(ctx caddy.Context) error {
 	c.logger = ctx.Logger()
-	c.refusalKeys = newRefusalKeys()
+	c.refusals = new(refusalGate)
+	c.counters = new(requestCounters)
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ var (
 
 // loadHandler provisions the handler as Caddy does, with a logger like
 // Caddy's default (JSON, info level) that writes to io.Discard.
-func loadHandler(t *testing.T, config string) *CORS {
+func loadHandler(t testing.TB, config string) *CORS {
 	t.Helper()
 	c := provision(t, config)
 	useLogger(c, zap.New(zapcore.NewCore(
@@ -117,8 +117,8 @@ func preflightRequestHeader(origin, requestHeaders string) http.Header {
 // after it), and Apply puts all the values of one response in one backing
 // array. The placeholders cost none: a replacer's first Set would allocate
 // its map's storage. A refused preflight adds its body (its headers, CORS
-// or not, are one allocation), and its log line only while the sampler
-// lets lines through.
+// or not, are one allocation), and its log line only while the gate lets
+// lines through.
 func TestAllocationsPerRequest(t *testing.T) {
 	tests := []struct {
 		name   string

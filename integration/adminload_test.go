@@ -2,9 +2,11 @@ package integration
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -49,15 +51,7 @@ func jsonConfigWithCORS(t *testing.T, corsHandler map[string]any) string {
 // raw body when it is not JSON).
 func postLoad(t *testing.T, config string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, adminURL+"/load", strings.NewReader(config))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := newClient().Do(req)
-	if err != nil {
-		t.Fatalf("POST /load: %v", err)
-	}
+	resp := adminRequest(t, http.MethodPost, "/load", "application/json", config)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
@@ -70,6 +64,37 @@ func postLoad(t *testing.T, config string) (int, string) {
 		return resp.StatusCode, body.Error
 	}
 	return resp.StatusCode, string(raw)
+}
+
+// adminRequest sends a request to the admin API. Every POST /load, even a
+// refused one, makes Caddy start a new admin listener on the same address
+// and shut the previous one down in the background (replaceLocalAdminServer
+// in Caddy's admin.go); the kernel may have queued the next connection on
+// the old listener, which then resets it, or the old server may close it
+// before reading the request. Such a connection got no answer and its
+// request was not handled, so it is sent again, on a new connection, a few
+// times at most: the requests sent here (a config load, a scrape) do the
+// same thing twice.
+func adminRequest(t *testing.T, method, path, contentType, body string) *http.Response {
+	t.Helper()
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequest(method, adminURL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := newClient().Do(req)
+		if err == nil {
+			return resp
+		}
+		if attempt == attempts || !(errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)) {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		t.Logf("%s %s: %v, the connection of a replaced admin listener: sending it again", method, path, err)
+	}
 }
 
 // TestAdminLoadValidatesPolicy proves that the JSON field names of the SPEC

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"bufio"
+	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -15,18 +17,37 @@ type corsSeries struct{ kind, result, reason string }
 var corsSample = regexp.MustCompile(`^caddy_http_cors_requests_total\{([^}]*)\} (\S+)$`)
 
 // scrapeCORSMetrics reads caddy_http_cors_requests_total from the admin
-// API's /metrics endpoint, as Prometheus would.
+// API's /metrics endpoint, as Prometheus would, added up over servers.
 func scrapeCORSMetrics(t *testing.T) map[corsSeries]float64 {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, adminURL+"/metrics", nil)
+	sums := map[corsSeries]float64{}
+	for series, v := range scrapeCORSMetricsByServer(t) {
+		sums[series.corsSeries] += v
+	}
+	return sums
+}
+
+// serverSeries names one series of caddy_http_cors_requests_total with its
+// server.
+type serverSeries struct {
+	server string
+	corsSeries
+}
+
+// scrapeCORSMetricsByServer is scrapeCORSMetrics, server by server.
+func scrapeCORSMetricsByServer(t *testing.T) map[serverSeries]float64 {
+	t.Helper()
+	resp := adminRequest(t, http.MethodGet, "/metrics", "", "")
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, body := do(t, req)
+	body := string(raw)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %d", resp.StatusCode)
 	}
-	samples := map[corsSeries]float64{}
+	samples := map[serverSeries]float64{}
 	scanner := bufio.NewScanner(strings.NewReader(body))
 	for scanner.Scan() {
 		m := corsSample.FindStringSubmatch(scanner.Text())
@@ -42,11 +63,9 @@ func scrapeCORSMetrics(t *testing.T) map[corsSeries]float64 {
 		if err != nil {
 			t.Fatalf("sample %q: %v", scanner.Text(), err)
 		}
-		samples[corsSeries{labels["kind"], labels["result"], labels["reason"]}] = v
+		samples[serverSeries{labels["server"], corsSeries{labels["kind"], labels["result"], labels["reason"]}}] = v
 	}
-	if len(samples) == 0 {
-		t.Fatalf("no caddy_http_cors_requests_total in /metrics:\n%s", body)
-	}
+	// Before the first CORS request of a server, it has no series.
 	return samples
 }
 
@@ -56,6 +75,11 @@ func assertCounted(t *testing.T, before, after map[corsSeries]float64, want map[
 	for series := range after {
 		if got := after[series] - before[series]; got != want[series] {
 			t.Errorf("%+v grew by %v, want %v", series, got, want[series])
+		}
+	}
+	for series := range want {
+		if _, ok := after[series]; !ok {
+			t.Errorf("no series %+v, want it grown by %v", series, want[series])
 		}
 	}
 }
@@ -130,4 +154,59 @@ http://127.0.0.1:9501 {
 		{"actual", "allowed", ""}:           2,
 		{"preflight", "rejected", "method"}: 1,
 	})
+}
+
+// Each series names its server, as Caddy's own HTTP metrics do, so that
+// with several sites one can tell whose policy refused; and no series
+// exists for what no request can reach (a request other than a preflight
+// refused for a method or a header).
+func TestMetricsNameTheServer(t *testing.T) {
+	requireIntegration(t)
+	api, www := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	server := func(listen string) map[string]any {
+		return map[string]any{
+			"listen":          []string{listen},
+			"automatic_https": map[string]any{"disable": true},
+			"routes": []any{map[string]any{"handle": []any{
+				map[string]any{"handler": "cors", "allowed_origins": []string{appOrigin}},
+				map[string]any{"handler": "static_response", "body": "ok"},
+			}}},
+		}
+	}
+	config, err := json.Marshal(map[string]any{
+		"admin": map[string]any{"listen": "localhost:2999"},
+		"apps": map[string]any{"http": map[string]any{
+			"http_port":  0,
+			"https_port": 0,
+			"servers":    map[string]any{"api": server(api), "www": server(www)},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadJSON(t, string(config))
+	before := scrapeCORSMetricsByServer(t)
+
+	sendRequest(t, http.MethodGet, "http://"+api+"/", appOrigin, nil, "")
+	sendRequest(t, http.MethodGet, "http://"+api+"/", appOrigin, nil, "")
+	sendPreflight(t, "http://"+www+"/", evilOrigin, "PUT", "")
+
+	after := scrapeCORSMetricsByServer(t)
+	want := map[serverSeries]float64{
+		{"api", corsSeries{"actual", "allowed", ""}}:           2,
+		{"www", corsSeries{"preflight", "rejected", "origin"}}: 1,
+	}
+	for series := range after {
+		if got := after[series] - before[series]; got != want[series] {
+			t.Errorf("%+v grew by %v, want %v", series, got, want[series])
+		}
+		if series.kind == "actual" && (series.reason == "method" || series.reason == "header") {
+			t.Errorf("series %+v, which no request can reach", series)
+		}
+	}
+	for series := range want {
+		if _, ok := after[series]; !ok {
+			t.Errorf("no series %+v", series)
+		}
+	}
 }

@@ -45,11 +45,10 @@ func Classify(method string, h http.Header) (Kind, []string) {
 type Reason string
 
 const (
-	ReasonOrigin         Reason = "origin"          // a well-formed origin the policy does not allow
-	ReasonMalformed      Reason = "malformed"       // an Origin no browser would send
-	ReasonMethod         Reason = "method"          // a preflight asking for a method not allowed
-	ReasonHeader         Reason = "header"          // a preflight asking for a header not allowed
-	ReasonPrivateNetwork Reason = "private_network" // a Private Network Access preflight the policy does not answer
+	ReasonOrigin    Reason = "origin"    // a well-formed origin the policy does not allow
+	ReasonMalformed Reason = "malformed" // an Origin no browser would send
+	ReasonMethod    Reason = "method"    // a preflight asking for a method not allowed
+	ReasonHeader    Reason = "header"    // a preflight asking for a header not allowed
 )
 
 // Rejection says why a request gets no CORS headers. The zero value is no
@@ -225,13 +224,12 @@ func (p *Policy) Preflight(origin []string, h http.Header) (Response, Rejection)
 	case rejected != "":
 		rej = reject(ReasonHeader, "header %q is not allowed", rejected)
 	}
-	if pna := h["Access-Control-Request-Private-Network"]; len(pna) == 1 && pna[0] == "true" {
-		switch {
-		case p.privateNetwork:
-			response.AllowPrivateNetwork = "true"
-		case !rej.Refused():
-			rej = reject(ReasonPrivateNetwork, "private network access is not allowed", "")
-		}
+	// Without private_network, Access-Control-Request-Private-Network is
+	// not read at all: an answer that depended on it would need Vary to
+	// name it, or a shared cache could serve one browser's answer to
+	// another (R48, R49). Only "true" asks for private network access.
+	if pna := h["Access-Control-Request-Private-Network"]; p.privateNetwork && len(pna) == 1 && pna[0] == "true" {
+		response.AllowPrivateNetwork = "true"
 	}
 	if !rej.Refused() {
 		// Nothing about a refused preflight may be cached.

@@ -233,10 +233,10 @@ func TestPreflight(t *testing.T) {
 			want:   Response{AllowOrigin: app, Vary: preflightVary + ", Access-Control-Request-Private-Network"},
 		},
 		{
-			name:   "private network not allowed: the rest is answered, without Allow-Private-Network",
-			config: Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"X-Request-Id"}},
+			name:   "private network not allowed: the request header is ignored, the rest answered, without Allow-Private-Network",
+			config: Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"X-Request-Id"}, MaxAge: seconds(600)},
 			h:      http.Header{"Origin": {app}, "Access-Control-Request-Method": {"PUT"}, "Access-Control-Request-Headers": {"x-request-id"}, "Access-Control-Request-Private-Network": {"true"}},
-			want:   Response{AllowOrigin: app, AllowMethods: "PUT", AllowHeaders: "x-request-id", Vary: preflightVary}, reason: ReasonPrivateNetwork,
+			want:   Response{AllowOrigin: app, AllowMethods: "PUT", AllowHeaders: "x-request-id", MaxAge: "600", Vary: preflightVary},
 		},
 		{
 			name:   "refused method: no Allow-Methods, the allowed headers listed, no Max-Age",
@@ -309,7 +309,6 @@ func TestRejectedPreflightStatus(t *testing.T) {
 		{"a malformed origin gets 403", ReasonMalformed, http.StatusForbidden},
 		{"a refused method from an allowed origin gets 200, so the browser names the method", ReasonMethod, http.StatusOK},
 		{"a refused header from an allowed origin gets 200, so the browser names the header", ReasonHeader, http.StatusOK},
-		{"refused private network from an allowed origin gets 200", ReasonPrivateNetwork, http.StatusOK},
 	}
 	for _, tt := range tests {
 		if got := (&Rejection{Reason: tt.reason}).PreflightStatus(); got != tt.want {
@@ -400,7 +399,58 @@ func TestRejectionMessage(t *testing.T) {
 			t.Errorf("AppendMessage for %q allocates %v times within MessageLen", tt.value, allocs)
 		}
 	}
-	if r := reject(ReasonPrivateNetwork, "private network access is not allowed", ""); r.Message() != "private network access is not allowed" {
+	if r := reject(ReasonHeader, "Access-Control-Request-Headers is too long", ""); r.Message() != "Access-Control-Request-Headers is too long" {
 		t.Errorf("a message without a value: %q", r.Message())
+	}
+}
+
+// Without private_network, the answer to a preflight must not depend on
+// Access-Control-Request-Private-Network, which Vary does not name: a
+// shared cache would otherwise serve one browser's answer to another. With
+// it, only the value "true" asks for private network access (R48).
+func TestPrivateNetworkRequestHeader(t *testing.T) {
+	const app = "https://app.example.com"
+	asked := [][]string{nil, {"true"}, {"false"}, {"TRUE"}, {""}, {"1"}, {"true", "true"}}
+	preflights := []http.Header{
+		preflight(app, "PUT", "x-request-id"),
+		preflight(app, "GET", ""),
+		preflight(app, "PURGE", ""),
+		preflight(app, "PUT", "x-debug"),
+		preflight("https://evil.example", "PUT", ""),
+	}
+	config := Config{Origins: []string{app}, Methods: []string{"PUT"}, Headers: []string{"X-Request-Id"}, MaxAge: seconds(600)}
+	without := mustNew(t, config)
+	config.PrivateNetwork = true
+	with := mustNew(t, config)
+	for _, base := range preflights {
+		plain, plainRejection := without.Preflight(base["Origin"], base)
+		for _, value := range asked {
+			h := base.Clone()
+			if value != nil {
+				h["Access-Control-Request-Private-Network"] = value
+			}
+			got, rejection := without.Preflight(h["Origin"], h)
+			if got != plain || rejection != plainRejection {
+				t.Errorf("without private_network, %v with Access-Control-Request-Private-Network %q:\n got %+v %+v\nwant %+v %+v",
+					base, value, got, rejection, plain, plainRejection)
+			}
+
+			got, rejection = with.Preflight(h["Origin"], h)
+			want := ""
+			if len(value) == 1 && value[0] == "true" && base["Origin"][0] == app {
+				want = "true"
+			}
+			if got.AllowPrivateNetwork != want {
+				t.Errorf("with private_network, %v with Access-Control-Request-Private-Network %q: Allow-Private-Network %q, want %q",
+					base, value, got.AllowPrivateNetwork, want)
+			}
+			if got.Vary != preflightVary+", Access-Control-Request-Private-Network" {
+				t.Errorf("with private_network: Vary %q, want it to name Access-Control-Request-Private-Network", got.Vary)
+			}
+			if rejection.Refused() != plainRejection.Refused() || rejection.Reason != plainRejection.Reason {
+				t.Errorf("with private_network, %v with Access-Control-Request-Private-Network %q: rejection %+v, want %+v",
+					base, value, rejection, plainRejection)
+			}
+		}
 	}
 }

@@ -44,14 +44,18 @@ func (r *Response) values() [len(ManagedHeaders)]string {
 		r.ExposeHeaders, r.MaxAge, r.AllowPrivateNetwork}
 }
 
-// managedIndex gives the position of key in ManagedHeaders, or -1. Most
-// keys fail the prefix test, so this costs less than a map lookup.
+// managedIndex gives the position of key in ManagedHeaders, compared
+// case-insensitively, or -1. A handler may assign a key net/http did not
+// canonicalize (h["access-control-allow-origin"]), which is sent as it is
+// and which a browser reads as the same header. Most keys fail at their
+// first byte, so this costs less than a map lookup.
 func managedIndex(key string) int {
-	if !strings.HasPrefix(key, "Access-Control-") {
+	const prefix = "Access-Control-"
+	if len(key) <= len(prefix) || key[0]|0x20 != 'a' || !strings.EqualFold(key[:len(prefix)], prefix) {
 		return -1
 	}
 	for i, name := range ManagedHeaders {
-		if key == name {
+		if strings.EqualFold(key[len(prefix):], name[len(prefix):]) {
 			return i
 		}
 	}
@@ -88,7 +92,7 @@ func (r *Response) ApplyWith(h http.Header, names, values []string) {
 		case i < 0:
 		case want[i] == "":
 			delete(h, key)
-		case len(current) == 1 && current[0] == want[i]:
+		case key == ManagedHeaders[i] && len(current) == 1 && current[0] == want[i]:
 			present |= 1 << i
 		default:
 			delete(h, key) // set again below, as a line of its own

@@ -3,6 +3,7 @@ package policy
 import (
 	"net/http"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -25,6 +26,33 @@ func TestApplyOwnsTheManagedHeaders(t *testing.T) {
 		"Access-Control-Expose-Headers":    {"X-Mine"},
 		"Vary":                             {"Origin, Accept"},
 		"Content-Type":                     {"text/plain"},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("got  %v\nwant %v", h, want)
+	}
+}
+
+// A handler may assign a managed header under a key net/http did not
+// canonicalize; net/http sends it as it is, and a browser reads it as the
+// same header: it is replaced as the canonical one is.
+func TestApplyOwnsManagedHeadersUnderAnyCase(t *testing.T) {
+	r := Response{AllowOrigin: "https://app.example.com", ExposeHeaders: "X-Mine", Vary: "Origin"}
+	h := http.Header{
+		"access-control-allow-origin":      {"*"},
+		"ACCESS-CONTROL-ALLOW-CREDENTIALS": {"true"},
+		"Access-control-expose-headers":    {"X-Mine"},
+		"Access-Control-Expose-Headers":    {"X-Mine"},
+		"access-control-max-age":           {"600"},
+		"access-control-":                  {"not a managed header"},
+		"Access-Control-Request-Method":    {"kept: not a response header of a policy"},
+	}
+	r.Apply(h)
+	want := http.Header{
+		"Access-Control-Allow-Origin":   {"https://app.example.com"},
+		"Access-Control-Expose-Headers": {"X-Mine"},
+		"access-control-":               {"not a managed header"},
+		"Access-Control-Request-Method": {"kept: not a response header of a policy"},
+		"Vary":                          {"Origin"},
 	}
 	if !reflect.DeepEqual(h, want) {
 		t.Errorf("got  %v\nwant %v", h, want)
@@ -78,7 +106,6 @@ func TestApplySharesNoValueSliceBetweenResponses(t *testing.T) {
 	r, _ := p.Actual([]string{"https://app.example.com"})
 	r.Apply(first)
 	first["Access-Control-Allow-Credentials"][0] = "mutated"
-	first["Access-Control-Expose-Headers"] = append(first["Access-Control-Expose-Headers"], "X-Appended")
 	first["Vary"][0] = "mutated"
 
 	second := http.Header{}
@@ -93,7 +120,33 @@ func TestApplySharesNoValueSliceBetweenResponses(t *testing.T) {
 	if !reflect.DeepEqual(second, want) {
 		t.Errorf("second response %v, want %v", second, want)
 	}
-	if got := first["Access-Control-Allow-Origin"]; len(got) != 1 || got[0] != "https://app.example.com" {
-		t.Errorf("appending to one header changed another: %q", got)
+}
+
+// The field lines one Apply sets share one backing array, each with no
+// spare capacity: a later handler that adds a line to one of them (as
+// Header.Add does) must get an array of its own, not write over the line
+// set after it.
+func TestApplyLeavesNoSpareCapacityBetweenLines(t *testing.T) {
+	r := Response{
+		AllowOrigin: "https://app.example.com", AllowCredentials: "true", AllowMethods: "PUT",
+		AllowHeaders: "x-request-id", ExposeHeaders: "X-Mine", MaxAge: "600", AllowPrivateNetwork: "true",
+		Vary: "Origin",
+	}
+	names, values := []string{"Content-Type"}, []string{"text/plain"}
+	applied := http.Header{}
+	r.ApplyWith(applied, names, values)
+	for name := range applied {
+		h := http.Header{}
+		r.ApplyWith(h, names, values)
+		h.Add(name, "added")
+		for other, lines := range applied {
+			want := lines
+			if other == name {
+				want = append(slices.Clip(lines), "added")
+			}
+			if !slices.Equal(h[other], want) {
+				t.Errorf("after adding a %s line: %s is %q, want %q", name, other, h[other], want)
+			}
+		}
 	}
 }
