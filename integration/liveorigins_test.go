@@ -1,0 +1,201 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The admin API path of the handler's origins, as docs/live-origins.md shows
+// it: an "@id" on the handler names it.
+const (
+	liveID            = "cors-api"
+	liveOriginsPath   = "/id/" + liveID + "/allowed_origins"
+	liveKeptOrigin    = "https://app.example"          // in the list before and after
+	liveNewOrigin     = "https://tenant-99999.example" // only in the new list
+	liveAppended      = "https://appended.example"     // appended with POST afterwards
+	liveOriginsCount  = 100000
+	liveWorkers       = 4
+	liveMaxRequests   = 20000
+	liveRequestBudget = 60 * time.Second
+)
+
+// liveOrigins is the new list: liveKeptOrigin and 99,999 tenants.
+func liveOrigins() []string {
+	origins := make([]string, 0, liveOriginsCount)
+	origins = append(origins, liveKeptOrigin)
+	for i := 1; i < liveOriginsCount; i++ {
+		origins = append(origins, fmt.Sprintf("https://tenant-%d.example", i))
+	}
+	return origins
+}
+
+// adminDo sends method to the admin API at path with body (JSON, or "") and
+// returns the status and the response body.
+func adminDo(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, adminURL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := newClient()
+	client.Timeout = time.Minute // a config of 100,000 origins, under -race
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", method, path, err)
+	}
+	return resp.StatusCode, string(raw)
+}
+
+// TestPatchOriginsUnderLoad replaces the origins of a running handler with
+// 100,000 through the admin API (PATCH /id/cors-api/allowed_origins) while
+// workers keep sending CORS requests and preflights. No request fails: an
+// origin in both lists is allowed throughout, and one only in the new list
+// is allowed from the moment the PATCH has returned. GET reads the new list
+// back, and POST appends to it. The PATCH's time, end to end, is logged
+// (docs/live-origins.md quotes it); it is not asserted.
+func TestPatchOriginsUnderLoad(t *testing.T) {
+	requireIntegration(t)
+	handler := map[string]any{
+		"@id":             liveID,
+		"handler":         "cors",
+		"allowed_origins": []string{liveKeptOrigin},
+		"allowed_methods": []string{"PUT"},
+	}
+	loadJSON(t, reloadConfig(t, "live", handler))
+
+	var patched atomic.Bool
+	var sent, retried, failed atomic.Int64
+	var newAllowedBefore, newAfter atomic.Int64
+	var mu sync.Mutex
+	var messages []string
+	fail := func(format string, args ...any) {
+		if failed.Add(1) <= 20 {
+			mu.Lock()
+			messages = append(messages, fmt.Sprintf(format, args...))
+			mu.Unlock()
+		}
+	}
+	stop := make(chan struct{})
+	deadline := time.Now().Add(liveRequestBudget)
+	var wg sync.WaitGroup
+	for w := range liveWorkers {
+		wg.Go(func() {
+			for i := w; sent.Add(1) <= liveMaxRequests && time.Now().Before(deadline); i += liveWorkers {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// Whether the PATCH had returned before this request left.
+				after := patched.Load()
+				rr := []reloadRequest{
+					{http.MethodGet, liveKeptOrigin, "", ""},
+					{http.MethodOptions, liveKeptOrigin, "PUT", ""},
+					{http.MethodGet, liveNewOrigin, "", ""},
+				}[i%3]
+				status, allowOrigin, err := sendLiveRequest(rr, &retried)
+				switch {
+				case err != nil:
+					fail("%s from %s: %v", rr.method, rr.origin, err)
+				case rr.origin == liveKeptOrigin && (allowOrigin != liveKeptOrigin || status >= 300):
+					fail("%s from %s (in both lists): status %d, Access-Control-Allow-Origin %q", rr.method, rr.origin, status, allowOrigin)
+				case rr.origin == liveNewOrigin && after && newAfter.Add(1) > 0 && allowOrigin != liveNewOrigin:
+					fail("GET from %s after the PATCH returned: Access-Control-Allow-Origin %q", rr.origin, allowOrigin)
+				case rr.origin == liveNewOrigin && !after && allowOrigin == liveNewOrigin:
+					newAllowedBefore.Add(1) // the new config runs before the PATCH answers
+				}
+			}
+		})
+	}
+
+	// Let the workers run against the old list first.
+	time.Sleep(500 * time.Millisecond)
+	body, err := json.Marshal(liveOrigins())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	status, msg := adminDo(t, http.MethodPatch, liveOriginsPath, string(body))
+	took := time.Since(start)
+	patched.Store(true)
+	if status != http.StatusOK {
+		t.Fatalf("PATCH %s = %d: %s", liveOriginsPath, status, msg)
+	}
+	// Keep the load running on the new list for a moment.
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+
+	t.Logf("PATCH of %d origins (%d KiB of JSON): %s end to end; %d requests, %d connections reset before the request was read (Caddy swaps its listener) and sent again",
+		liveOriginsCount, len(body)>>10, took.Round(time.Millisecond), min(sent.Load(), liveMaxRequests), retried.Load())
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d requests failed or were answered wrongly; the first ones:\n%s", n, strings.Join(messages, "\n"))
+	}
+	if newAfter.Load() == 0 {
+		t.Errorf("no request from %s was sent after the PATCH returned: raise liveMaxRequests", liveNewOrigin)
+	}
+
+	status, got := adminDo(t, http.MethodGet, liveOriginsPath, "")
+	var read []string
+	if status != http.StatusOK || json.Unmarshal([]byte(got), &read) != nil || len(read) != liveOriginsCount || read[0] != liveKeptOrigin {
+		t.Errorf("GET %s = %d with %d origins (want %d, the first %s): %s", liveOriginsPath, status, len(read), liveOriginsCount, liveKeptOrigin, truncate(got, 200))
+	}
+
+	// POST to the list appends one origin.
+	if status, msg := adminDo(t, http.MethodPost, liveOriginsPath, `"`+liveAppended+`"`); status != http.StatusOK {
+		t.Fatalf("POST %s = %d: %s", liveOriginsPath, status, msg)
+	}
+	for origin, allowed := range map[string]bool{liveAppended: true, "https://tenant-12345.example": true, "https://tenant-100000.example": false} {
+		resp, body := sendRequest(t, http.MethodGet, reloadSite+"/r", origin, nil, "")
+		assertStatus(t, resp, body, http.StatusOK)
+		if allowed {
+			assertHeader(t, resp.Header, "Access-Control-Allow-Origin", origin)
+		} else {
+			assertNoCORSHeaders(t, resp.Header)
+		}
+	}
+}
+
+// sendLiveRequest sends rr to reloadSite and returns the status and the
+// Access-Control-Allow-Origin of the answer. A request that got no answer
+// at all (a connection reset before Caddy read it) is sent again, as in
+// sendReloadRequest.
+func sendLiveRequest(rr reloadRequest, retried *atomic.Int64) (int, string, error) {
+	client := newClient()
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequest(rr.method, reloadSite+"/r", nil)
+		if err != nil {
+			return 0, "", err
+		}
+		req.Header.Set("Origin", rr.origin)
+		if rr.acrm != "" {
+			req.Header.Set("Access-Control-Request-Method", rr.acrm)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			if attempt == reloadAttempts {
+				return 0, "", err
+			}
+			retried.Add(1)
+			continue
+		}
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), err
+	}
+}
