@@ -156,6 +156,14 @@ func TestPatchOriginsUnderLoad(t *testing.T) {
 		t.Errorf("GET %s = %d with %d origins (want %d, the first %s): %s", liveOriginsPath, status, len(read), liveOriginsCount, liveKeptOrigin, truncate(got, 200))
 	}
 
+	// A list with an invalid origin is refused as a whole, with the same
+	// message as at load, and the running list stays. (Caddy answers 500
+	// for a change under /id/ or /config/ that does not load, where POST
+	// /load gets 400.)
+	if status, msg := adminDo(t, http.MethodPatch, liveOriginsPath, `["https://ok.example", "https://bad.example/"]`); status != http.StatusInternalServerError || !strings.Contains(msg, `origin \"https://bad.example/\" ends with a slash`) {
+		t.Errorf("PATCH with an invalid origin = %d, want 500 naming the origin: %s", status, msg)
+	}
+
 	// POST to the list appends one origin.
 	if status, msg := adminDo(t, http.MethodPost, liveOriginsPath, `"`+liveAppended+`"`); status != http.StatusOK {
 		t.Fatalf("POST %s = %d: %s", liveOriginsPath, status, msg)
