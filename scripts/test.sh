@@ -90,6 +90,7 @@ logs=$(mktemp -d)
 # overwrites the developer's own Caddy's. Go's settings file stays where it is.
 export GOENV="$(go env GOENV)"
 export XDG_CONFIG_HOME="$logs/config" XDG_DATA_HOME="$logs/data"
+mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
 # The reporter turns go test's JSON into the failing tests and their own
 # messages first, then only their part of Caddy's log, trimmed.
 (cd integration && go build -o "$logs/testreport" ./testreport) ||
