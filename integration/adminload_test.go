@@ -10,8 +10,11 @@ import (
 	"testing"
 )
 
-// adminLoadSite is where the JSON configs of this file listen.
-const adminLoadSite = "http://127.0.0.1:9150"
+// adminLoadAddr is where the JSON configs of this file listen.
+var (
+	adminLoadAddr = "127.0.0.1:" + portAtStart()
+	adminLoadSite = "http://" + adminLoadAddr
+)
 
 // jsonConfigWithCORS returns a complete JSON config serving adminLoadSite
 // with corsHandler (the "cors" handler object, "handler" key included)
@@ -19,15 +22,15 @@ const adminLoadSite = "http://127.0.0.1:9150"
 func jsonConfigWithCORS(t *testing.T, corsHandler map[string]any) string {
 	t.Helper()
 	config := map[string]any{
-		"admin": map[string]any{"listen": "localhost:2999"},
+		"admin": map[string]any{"listen": adminAddr},
 		"apps": map[string]any{
 			"http": map[string]any{
-				"http_port":    9080,
-				"https_port":   9443,
+				"http_port":    portNumber(httpPort),
+				"https_port":   portNumber(httpsPort),
 				"grace_period": 1,
 				"servers": map[string]any{
 					"cors_admin_load": map[string]any{
-						"listen": []string{"127.0.0.1:9150"},
+						"listen": []string{adminLoadAddr},
 						"routes": []any{
 							map[string]any{"handle": []any{
 								corsHandler,
@@ -48,7 +51,8 @@ func jsonConfigWithCORS(t *testing.T, corsHandler map[string]any) string {
 
 // postLoad POSTs a JSON config to the admin API's /load and returns the
 // status and the error message (the "error" member of the JSON body, or the
-// raw body when it is not JSON).
+// raw body when it is not JSON). adminRequest sends it again if it met a
+// replaced admin listener.
 func postLoad(t *testing.T, config string) (int, string) {
 	t.Helper()
 	resp := adminRequest(t, http.MethodPost, "/load", "application/json", config)

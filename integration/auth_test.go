@@ -24,13 +24,14 @@ const evilOrigin = "https://evil.example"
 // (otherwise a script cannot even read that it must log in).
 func TestCORSInFrontOfBasicAuth(t *testing.T) {
 	requireIntegration(t)
+	basicAuthAddr := freeAddr(t)
 	// The lowest cost keeps each password check well under a millisecond.
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9101 {
+http://`+basicAuthAddr+` {
 	cors %s {
 		methods PUT
 		headers Authorization Content-Type
@@ -42,7 +43,7 @@ http://127.0.0.1:9101 {
 	respond "secret" 200
 }
 `, appOrigin, hash))
-	const url = "http://127.0.0.1:9101/api"
+	url := "http://" + basicAuthAddr + "/api"
 
 	t.Run("preflight from an allowed origin is answered 204 by cors, not 401", func(t *testing.T) {
 		resp, body := sendPreflight(t, url, appOrigin, "POST", "authorization,content-type")
@@ -121,6 +122,7 @@ http://127.0.0.1:9101 {
 // the module's value.
 func TestCORSInFrontOfForwardAuth(t *testing.T) {
 	requireIntegration(t)
+	forwardAuthAddr := freeAddr(t)
 	var authHits atomic.Int32
 	authAddr := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		authHits.Add(1)
@@ -129,7 +131,7 @@ func TestCORSInFrontOfForwardAuth(t *testing.T) {
 		http.Error(w, "no entry", http.StatusUnauthorized)
 	}))
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9102 {
+http://`+forwardAuthAddr+` {
 	cors %s {
 		headers Authorization
 		credentials
@@ -140,7 +142,7 @@ http://127.0.0.1:9102 {
 	respond "secret" 200
 }
 `, appOrigin, authAddr))
-	const url = "http://127.0.0.1:9102/api"
+	url := "http://" + forwardAuthAddr + "/api"
 
 	t.Run("preflight is answered 204 by cors and never reaches the auth server", func(t *testing.T) {
 		before := authHits.Load()

@@ -93,10 +93,7 @@ func TestBrowserBasicAuthPrompt(t *testing.T) {
 	requireIntegration(t)
 	origins := map[string]string{}
 	for _, name := range []string{"page", "plain", "stripped"} {
-		port, err := freeLoopbackPort()
-		if err != nil {
-			t.Fatal(err)
-		}
+		port := freePort(t)
 		origins[name] = "http://localhost:" + port
 	}
 	env := &browserEnv{logDir: t.TempDir(), wwwDir: t.TempDir()}

@@ -45,13 +45,14 @@ type demoCard struct {
 // preflight the module refuses, where Chromium names what failed.
 var demoConsoleQuoted = map[string]bool{"bad-header": true}
 
-// demoPorts maps the ports of Caddyfile.example to ports of this test.
-var demoPorts = map[string]string{"8080": "9230", "8081": "9231", "8082": "9232"}
+// demoPorts maps the ports of Caddyfile.example to free ports of this test
+// binary.
+var demoPorts = map[string]string{"8080": portAtStart(), "8081": portAtStart(), "8082": portAtStart()}
 
 var demoAddress = regexp.MustCompile(`\b(localhost|127\.0\.0\.1):(8080|8081|8082)\b`)
 
 // demoCaddyfile returns Caddyfile.example with only its addresses changed
-// (ports 8080-8082 to 9230-9232) and caddytest's global options added to
+// (ports 8080-8082 to demoPorts) and this test's global options added to
 // its global block, plus Caddy's log in logFile.
 func demoCaddyfile(t *testing.T, logFile string) string {
 	t.Helper()
@@ -70,12 +71,12 @@ func demoCaddyfile(t *testing.T, logFile string) string {
 		return host + ":" + demoPorts[port]
 	})
 	if strings.Contains(src, "\nadmin") || strings.Contains(src, "\tadmin ") {
-		t.Fatal("Caddyfile.example sets admin; the test cannot move it to caddytest's localhost:2999")
+		t.Fatal("Caddyfile.example sets admin; the test cannot move it to " + adminAddr)
 	}
 	global := fmt.Sprintf(`{
-	admin localhost:2999
-	http_port 9080
-	https_port 9443
+	admin %s
+	http_port %s
+	https_port %s
 	skip_install_trust
 	grace_period 1ns
 	log {
@@ -83,7 +84,7 @@ func demoCaddyfile(t *testing.T, logFile string) string {
 		format json
 		level INFO
 	}
-`, logFile)
+`, adminAddr, httpPort, httpsPort, logFile)
 	before, after, found := strings.Cut(src, "\n{\n")
 	if !found {
 		t.Fatal("Caddyfile.example has no global options block (a line with only '{')")

@@ -79,10 +79,7 @@ func TestBrowserLocalNetworkAccess(t *testing.T) {
 	requireIntegration(t)
 	ports := make([]string, 4)
 	for i := range ports {
-		port, err := freeLoopbackPort()
-		if err != nil {
-			t.Fatal(err)
-		}
+		port := freePort(t)
 		ports[i] = port
 	}
 	publicPage := "http://127.0.0.1:" + ports[0]   // counted as public

@@ -9,7 +9,8 @@ package integration
 // (Chromium and Firefox), and what Caddy saw (its access log, and the
 // module's own log lines).
 //
-// The engines share one Caddy config (ports 9200-9299); each scenario's
+// The engines share one Caddy config (its ports are chosen when the test
+// binary starts: see browserPort); each scenario's
 // URLs carry ?engine=<name>&run=<n>, so that the access log tells the engines
 // apart, and a second run in the same browsers (-count=2) is not answered
 // from their preflight caches.
@@ -29,8 +30,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,39 +44,39 @@ import (
 // Origins of the pages the scripts run in. Port 9203 serves any host name:
 // the three engines resolve every *.localhost name to loopback, which gives
 // as many origins as a test needs.
-const (
-	pageOrigin      = "http://localhost:9201" // the origin every API trusts
-	otherPageOrigin = "http://localhost:9202" // an origin no API trusts
-	patternPagePort = "9203"
+var (
+	pageOrigin      = browserOrigin("9201") // the origin every API trusts
+	otherPageOrigin = browserOrigin("9202") // an origin no API trusts
+	patternPagePort = browserPort("9203")
 )
 
 // API origins, one policy each.
-const (
-	apiMain       = "http://localhost:9210" // methods PUT; headers Content-Type Authorization X-Allowed; expose X-Exposed; basic_auth on /private/*
-	apiCreds      = "http://localhost:9211" // credentials; sets a cookie on /login
-	apiNoCreds    = "http://localhost:9212" // origin only: no credentials, no expose
-	apiPATCH      = "http://localhost:9213" // methods PATCH
-	apiPatchLower = "http://localhost:9214" // methods patch
-	apiMaxAge     = "http://localhost:9215" // max_age 10m
-	apiMaxAgeZero = "http://localhost:9216" // max_age 0
-	apiProxy      = "http://localhost:9217" // credentials; reverse_proxy to upstreamLegacy
-	upstreamCORS  = "http://localhost:9218" // sets its own Access-Control-Allow-Origin: * (and credentials)
-	apiPattern    = "http://localhost:9219" // origin http://*.app.localhost:9203
-	apiDeadProxy  = "http://localhost:9220" // reverse_proxy to a closed port
-	apiMaxAgeNone = "http://localhost:9221" // methods PUT; headers X-Allowed; no max_age
-	apiStar       = "http://localhost:9222" // headers *
+var (
+	apiMain       = browserOrigin("9210") // methods PUT; headers Content-Type Authorization X-Allowed; expose X-Exposed; basic_auth on /private/*
+	apiCreds      = browserOrigin("9211") // credentials; sets a cookie on /login
+	apiNoCreds    = browserOrigin("9212") // origin only: no credentials, no expose
+	apiPATCH      = browserOrigin("9213") // methods PATCH
+	apiPatchLower = browserOrigin("9214") // methods patch
+	apiMaxAge     = browserOrigin("9215") // max_age 10m
+	apiMaxAgeZero = browserOrigin("9216") // max_age 0
+	apiProxy      = browserOrigin("9217") // credentials; reverse_proxy to upstreamLegacy
+	upstreamCORS  = browserOrigin("9218") // sets its own Access-Control-Allow-Origin: * (and credentials)
+	apiPattern    = browserOrigin("9219") // origin http://*.app.localhost:9203
+	apiDeadProxy  = browserOrigin("9220") // reverse_proxy to a closed port
+	apiMaxAgeNone = browserOrigin("9221") // methods PUT; headers X-Allowed; no max_age
+	apiStar       = browserOrigin("9222") // headers *
 )
 
 // Sites without the module, each making one mistake that the engines'
 // consoles explain in their own words.
-const (
-	siteNoCORS     = "http://localhost:9223" // no Access-Control-Allow-Origin at all
-	siteTwoOrigins = "http://localhost:9224" // Access-Control-Allow-Origin twice
-	siteRedirect   = "http://localhost:9225" // redirects everything, preflights included
-	siteAuthFirst  = "http://localhost:9226" // basic_auth before cors: the preflight gets 401
-	siteStarOnly   = "http://localhost:9227" // answers every preflight with Access-Control-Allow-Headers: *
-	siteNoOptions  = "http://localhost:9228" // answers every preflight with 404
-	siteSlashed    = "http://localhost:9229" // Access-Control-Allow-Origin with a trailing slash
+var (
+	siteNoCORS     = browserOrigin("9223") // no Access-Control-Allow-Origin at all
+	siteTwoOrigins = browserOrigin("9224") // Access-Control-Allow-Origin twice
+	siteRedirect   = browserOrigin("9225") // redirects everything, preflights included
+	siteAuthFirst  = browserOrigin("9226") // basic_auth before cors: the preflight gets 401
+	siteStarOnly   = browserOrigin("9227") // answers every preflight with Access-Control-Allow-Headers: *
+	siteNoOptions  = browserOrigin("9228") // answers every preflight with 404
+	siteSlashed    = browserOrigin("9229") // Access-Control-Allow-Origin with a trailing slash
 )
 
 // refusedPreflightStatus is the status of a preflight from an allowed
@@ -81,9 +84,39 @@ const (
 // fails"): 200 with partial headers, so that the console names the cause.
 const refusedPreflightStatus = http.StatusOK
 
+// browserPorts maps the ports written in browserCaddyfile and in the
+// origins above (9201, 9210, ...: names, not ports) to free ports chosen
+// once per test binary. The Caddyfile reads as a user would write it, and
+// two runs on one machine never share a port.
+var browserPorts = struct {
+	sync.Mutex
+	ports map[string]string
+}{ports: map[string]string{}}
+
+// browserPortName is a port as written in browserCaddyfile.
+var browserPortName = regexp.MustCompile(`:(92[0-9][0-9])\b`)
+
+// browserPort returns the port of this test binary that stands for name.
+func browserPort(name string) string {
+	browserPorts.Lock()
+	defer browserPorts.Unlock()
+	port, ok := browserPorts.ports[name]
+	if !ok {
+		port = portAtStart()
+		browserPorts.ports[name] = port
+	}
+	return port
+}
+
+// browserOrigin is http://localhost:<browserPort(name)>.
+func browserOrigin(name string) string {
+	return "http://localhost:" + browserPort(name)
+}
+
 // browserCaddyfile is the config behind every scenario except the demo.
-// LOGDIR, WWWDIR, HASH and DEAD are substituted by the test.
-const browserCaddyfile = "{\n" + globalOptionLines + `	log {
+// LOGDIR, WWWDIR, HASH and DEAD are substituted by the test, and every
+// port by browserPort.
+var browserCaddyfile = "{\n" + globalOptionLines + `	log {
 		output file LOGDIR/caddy.log
 		format json
 		level INFO
@@ -354,6 +387,9 @@ func TestBrowser(t *testing.T) {
 		"HASH", string(hash),
 		"DEAD", closedLoopbackAddr(t),
 	).Replace(browserCaddyfile)
+	config = browserPortName.ReplaceAllStringFunc(config, func(port string) string {
+		return ":" + browserPort(port[1:])
+	})
 	tester := newTester(t)
 	tester.InitServer(config, "caddyfile")
 	if t.Failed() {

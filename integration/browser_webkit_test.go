@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -59,7 +58,7 @@ func startWebKit(dir string) (browserEngine, error) {
 		return nil, err
 	}
 	w.display = display
-	port, err := freeLoopbackPort()
+	port, err := pickFreePort()
 	if err != nil {
 		w.stop()
 		return nil, err
@@ -150,17 +149,6 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 		(*tailBuffer)(t).add(line)
 	}
 	return len(p), nil
-}
-
-// freeLoopbackPort returns a port on 127.0.0.1 that was free a moment ago.
-func freeLoopbackPort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	_, port, err := net.SplitHostPort(ln.Addr().String())
-	return port, err
 }
 
 // command sends one WebDriver command and decodes its "value" into out.

@@ -1,13 +1,11 @@
 // Package integration runs the cors module inside a real Caddy (started
-// in-process by caddytest, admin API on localhost:2999) and checks what a
-// browser would see on the wire, behind the handlers people put next to it:
-// basic_auth, forward_auth, redir, reverse_proxy, encode, handle_errors.
+// in-process by caddytest) and checks what a browser would see on the wire,
+// behind the handlers people put next to it: basic_auth, forward_auth, redir,
+// reverse_proxy, encode, handle_errors.
 //
-// Run these tests one package at a time and never in parallel: there is one
-// Caddy per test binary, and every package that uses caddytest fights over
-// port 2999. On a shared machine:
-//
-//	cd integration && flock /tmp/caddytest.lock go test -count=1 .
+// There is one Caddy per test binary, so the tests of this package never run
+// in parallel with each other. Every port, the admin endpoint's included, is
+// picked at run time (ports_test.go): two runs on one machine do not meet.
 //
 // caddytest skips (silently) under -short or when it cannot start Caddy.
 // With CI=true in the environment such a skip is a failure instead: see
@@ -34,29 +32,8 @@ import (
 	_ "github.com/caddy-cors/cors"
 )
 
-const (
-	// adminURL is the admin endpoint caddytest uses (and that every config
-	// loaded here must keep).
-	adminURL = "http://localhost:2999"
-
-	// requestTimeout bounds every HTTP request the tests make.
-	requestTimeout = 10 * time.Second
-
-	// globalOptions is the global block every Caddyfile in this package must
-	// start with: caddytest's admin address, ports that no other test uses,
-	// no trust-store installation, fast reloads, and loopback-only listeners.
-	globalOptions = "{\n" + globalOptionLines + "}\n"
-
-	// globalOptionLines are the lines of globalOptions, for the Caddyfiles
-	// whose global block needs more (a log file, protocols).
-	globalOptionLines = `	admin localhost:2999
-	http_port 9080
-	https_port 9443
-	default_bind 127.0.0.1
-	skip_install_trust
-	grace_period 1ns
-`
-)
+// requestTimeout bounds every HTTP request the tests make.
+const requestTimeout = 10 * time.Second
 
 // managedCORSHeaders are the response headers the module owns (SPEC: "The
 // module owns the response headers ..."): whatever a later handler or an
@@ -143,11 +120,11 @@ func loadCaddyfile(t *testing.T, sites string) *caddytest.Tester {
 
 // loadJSON loads a complete JSON config into the shared in-process Caddy,
 // and fails the test at once if it does not load. The config must keep the
-// admin endpoint where caddytest looks for it, localhost:2999.
+// admin endpoint where caddytest looks for it, adminAddr.
 func loadJSON(t *testing.T, config string) *caddytest.Tester {
 	t.Helper()
-	if !strings.Contains(config, `"localhost:2999"`) {
-		t.Fatal(`JSON config must keep "admin": {"listen": "localhost:2999"}`)
+	if !strings.Contains(config, `"`+adminAddr+`"`) {
+		t.Fatalf(`JSON config must keep "admin": {"listen": %q}`, adminAddr)
 	}
 	tester := newTester(t)
 	tester.InitServer(config, "json")

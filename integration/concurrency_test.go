@@ -12,10 +12,12 @@ import (
 	"time"
 )
 
-const (
-	concurrencyDirect = "http://127.0.0.1:9410"
-	concurrencyProxy  = "http://127.0.0.1:9411"
+var (
+	concurrencyDirect = "http://127.0.0.1:" + portAtStart()
+	concurrencyProxy  = "http://127.0.0.1:" + portAtStart()
+)
 
+const (
 	concurrencyWorkers  = 16
 	concurrencyRequests = 2000
 )

@@ -17,15 +17,15 @@ import (
 	"github.com/caddy-cors/cors/internal/corscheck"
 )
 
-const (
+var (
 	// corsCheckAPI is guarded by a cors policy that allows PUT and DELETE,
 	// Content-Type and X-Request-Id, with credentials.
-	corsCheckAPI = "http://127.0.0.1:9301"
+	corsCheckAPI = "http://127.0.0.1:" + portAtStart()
 	// corsCheckBehindAuth puts cors after basic_auth in a route block: the
 	// misconfiguration the directive's default order prevents.
-	corsCheckBehindAuth = "http://127.0.0.1:9302"
+	corsCheckBehindAuth = "http://127.0.0.1:" + portAtStart()
 	// corsCheckNothing is a port nothing listens on.
-	corsCheckNothing = "http://127.0.0.1:9399"
+	corsCheckNothing = "http://127.0.0.1:" + portAtStart()
 )
 
 func loadCorsCheckSites(t *testing.T) {

@@ -16,10 +16,11 @@ import (
 // let a cache serve gzip to a client that cannot read it (R42).
 func TestEncodeKeepsBothVaryTokens(t *testing.T) {
 	requireIntegration(t)
+	addr := freeAddr(t)
 	// Large and repetitive enough to be compressed whatever the thresholds.
 	text := strings.Repeat("cross-origin resource sharing ", 70)
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9130 {
+http://`+addr+` {
 	cors %s
 	encode {
 		gzip
@@ -28,7 +29,7 @@ http://127.0.0.1:9130 {
 	respond "%s" 200
 }
 `, appOrigin, text))
-	const url = "http://127.0.0.1:9130/big.txt"
+	url := "http://" + addr + "/big.txt"
 	gzipAccepted := http.Header{"Accept-Encoding": {"gzip"}}
 
 	cases := []struct {

@@ -15,9 +15,10 @@ import (
 // them a page sees an opaque network error instead of a 502 it could handle.
 func TestErrorResponsesCarryCORSHeaders(t *testing.T) {
 	requireIntegration(t)
+	addr := freeAddr(t)
 	closed := closedLoopbackAddr(t)
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9120 {
+http://`+addr+` {
 	cors %s {
 		credentials
 	}
@@ -49,7 +50,7 @@ http://127.0.0.1:9120 {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, body := sendRequest(t, tc.method, "http://127.0.0.1:9120"+tc.path, appOrigin, nil, tc.body)
+			resp, body := sendRequest(t, tc.method, "http://"+addr+tc.path, appOrigin, nil, tc.body)
 			assertStatus(t, resp, body, tc.wantStatus)
 			assertHeader(t, resp.Header, "Access-Control-Allow-Origin", appOrigin)
 			assertHeader(t, resp.Header, "Access-Control-Allow-Credentials", "true")
@@ -58,7 +59,7 @@ http://127.0.0.1:9120 {
 	}
 
 	t.Run("unreachable upstream gives a disallowed origin 502 without CORS headers", func(t *testing.T) {
-		resp, body := sendRequest(t, http.MethodGet, "http://127.0.0.1:9120/api", evilOrigin, nil, "")
+		resp, body := sendRequest(t, http.MethodGet, "http://"+addr+"/api", evilOrigin, nil, "")
 		assertStatus(t, resp, body, http.StatusBadGateway)
 		assertNoCORSHeaders(t, resp.Header)
 		assertVaryOnce(t, resp.Header, "Origin")
@@ -70,9 +71,10 @@ http://127.0.0.1:9120 {
 // keeps the CORS headers cors set for the failed request.
 func TestHandleErrorsResponsesCarryCORSHeaders(t *testing.T) {
 	requireIntegration(t)
+	addr := freeAddr(t)
 	closed := closedLoopbackAddr(t)
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9121 {
+http://`+addr+` {
 	cors %s {
 		credentials
 	}
@@ -98,7 +100,7 @@ http://127.0.0.1:9121 {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, body := sendRequest(t, http.MethodGet, "http://127.0.0.1:9121"+tc.path, appOrigin, nil, "")
+			resp, body := sendRequest(t, http.MethodGet, "http://"+addr+tc.path, appOrigin, nil, "")
 			assertStatus(t, resp, body, tc.wantStatus)
 			// The body proves the handle_errors route wrote this response.
 			if want := fmt.Sprintf("oops %d", tc.wantStatus); body != want {
@@ -111,7 +113,7 @@ http://127.0.0.1:9121 {
 	}
 
 	t.Run("handle_errors response to a disallowed origin carries no CORS headers", func(t *testing.T) {
-		resp, body := sendRequest(t, http.MethodGet, "http://127.0.0.1:9121/api", evilOrigin, nil, "")
+		resp, body := sendRequest(t, http.MethodGet, "http://"+addr+"/api", evilOrigin, nil, "")
 		assertStatus(t, resp, body, http.StatusBadGateway)
 		assertNoCORSHeaders(t, resp.Header)
 		assertVaryOnce(t, resp.Header, "Origin")

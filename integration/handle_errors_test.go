@@ -16,6 +16,7 @@ import (
 // any other, and the response carries exactly one correct set.
 func TestProxyingErrorRouteNeedsItsOwnCORS(t *testing.T) {
 	requireIntegration(t)
+	plainAddr, proxyAddr := freeAddr(t), freeAddr(t)
 	errorPages := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Access-Control-Allow-Credentials", "true")
@@ -23,7 +24,7 @@ func TestProxyingErrorRouteNeedsItsOwnCORS(t *testing.T) {
 		_, _ = w.Write([]byte("error page"))
 	}))
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9125 {
+http://`+plainAddr+` {
 	cors %[1]s {
 		credentials
 	}
@@ -33,7 +34,7 @@ http://127.0.0.1:9125 {
 	}
 }
 
-http://127.0.0.1:9126 {
+http://`+proxyAddr+` {
 	cors %[1]s {
 		credentials
 	}
@@ -48,12 +49,12 @@ http://127.0.0.1:9126 {
 `, appOrigin, errorPages))
 
 	t.Run("without cors in handle_errors the upstream's headers are added", func(t *testing.T) {
-		resp, body := sendRequest(t, http.MethodGet, "http://127.0.0.1:9125/", appOrigin, nil, "")
+		resp, body := sendRequest(t, http.MethodGet, "http://"+plainAddr+"/", appOrigin, nil, "")
 		assertStatus(t, resp, body, http.StatusServiceUnavailable)
 		if got := resp.Header.Values("Access-Control-Allow-Origin"); len(got) != 2 {
 			t.Errorf("allowed origin: Access-Control-Allow-Origin field lines %q, want two (the problem this test shows)", got)
 		}
-		resp, body = sendRequest(t, http.MethodGet, "http://127.0.0.1:9125/", evilOrigin, nil, "")
+		resp, body = sendRequest(t, http.MethodGet, "http://"+plainAddr+"/", evilOrigin, nil, "")
 		assertStatus(t, resp, body, http.StatusServiceUnavailable)
 		if got := resp.Header.Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != "*" {
 			t.Errorf("refused origin: Access-Control-Allow-Origin field lines %q, want the upstream's (the problem this test shows)", got)
@@ -61,7 +62,7 @@ http://127.0.0.1:9126 {
 	})
 
 	t.Run("with cors in handle_errors the response carries one set", func(t *testing.T) {
-		resp, body := sendRequest(t, http.MethodGet, "http://127.0.0.1:9126/", appOrigin, nil, "")
+		resp, body := sendRequest(t, http.MethodGet, "http://"+proxyAddr+"/", appOrigin, nil, "")
 		assertStatus(t, resp, body, http.StatusServiceUnavailable)
 		if body != "error page" {
 			t.Errorf("body %q, want the error route's", body)
@@ -70,7 +71,7 @@ http://127.0.0.1:9126 {
 		assertHeader(t, resp.Header, "Access-Control-Allow-Credentials", "true")
 		assertVaryOnce(t, resp.Header, "Origin")
 
-		resp, body = sendRequest(t, http.MethodGet, "http://127.0.0.1:9126/", evilOrigin, nil, "")
+		resp, body = sendRequest(t, http.MethodGet, "http://"+proxyAddr+"/", evilOrigin, nil, "")
 		assertStatus(t, resp, body, http.StatusServiceUnavailable)
 		assertNoCORSHeaders(t, resp.Header)
 		assertVaryOnce(t, resp.Header, "Origin")

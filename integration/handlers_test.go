@@ -12,12 +12,13 @@ import (
 // ReadFrom) and by intercept (which replaces a response after buffering
 // it), and the placeholders are there for handlers that run after cors.
 func TestFileServerInterceptAndPlaceholders(t *testing.T) {
+	addr := freeAddr(t)
 	root := t.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "data.json"), []byte(strings.Repeat(`{"ok":true}`, 200)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	loadCaddyfile(t, `
-http://127.0.0.1:9160 {
+http://`+addr+` {
 	cors https://app.example.com {
 		credentials
 	}
@@ -43,7 +44,7 @@ http://127.0.0.1:9160 {
 	const app = "https://app.example.com"
 
 	t.Run("file_server", func(t *testing.T) {
-		resp, body := sendRequest(t, http.MethodGet, "http://127.0.0.1:9160/files/data.json", app, nil, "")
+		resp, body := sendRequest(t, http.MethodGet, "http://"+addr+"/files/data.json", app, nil, "")
 		assertStatus(t, resp, body, http.StatusOK)
 		if len(body) != 2200 {
 			t.Errorf("body of %d bytes, want the file's 2200", len(body))
@@ -54,7 +55,7 @@ http://127.0.0.1:9160 {
 	})
 
 	t.Run("intercept", func(t *testing.T) {
-		resp, body := sendRequest(t, http.MethodGet, "http://127.0.0.1:9160/intercepted", app, nil, "")
+		resp, body := sendRequest(t, http.MethodGet, "http://"+addr+"/intercepted", app, nil, "")
 		if resp.StatusCode != http.StatusOK || body != "replaced" {
 			t.Fatalf("got %d %q, want the intercepted 200 \"replaced\"", resp.StatusCode, body)
 		}
@@ -69,7 +70,7 @@ http://127.0.0.1:9160 {
 			{"https://app.example.com/", "allowed=false reason=malformed"},
 			{"", "allowed= reason="},
 		} {
-			resp, _ := sendRequest(t, http.MethodGet, "http://127.0.0.1:9160/", tt.origin, nil, "")
+			resp, _ := sendRequest(t, http.MethodGet, "http://"+addr+"/", tt.origin, nil, "")
 			assertHeader(t, resp.Header, "X-CORS", tt.want)
 		}
 	})

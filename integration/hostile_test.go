@@ -13,7 +13,7 @@ import (
 )
 
 // hostileAddr is where the site of TestHostileInput listens.
-const hostileAddr = "127.0.0.1:9401"
+var hostileAddr = "127.0.0.1:" + portAtStart()
 
 // hostileDeadline bounds each hostile exchange: write, server work, answer.
 const hostileDeadline = 5 * time.Second

@@ -84,8 +84,11 @@ func assertCounted(t *testing.T, before, after map[corsSeries]float64, want map[
 	}
 }
 
-const metricsSite = `
-http://127.0.0.1:9501 {
+// metricsAddr is where metricsSite listens.
+var metricsAddr = "127.0.0.1:" + portAtStart()
+
+var metricsSite = `
+http://` + metricsAddr + ` {
 	cors https://app.example.com {
 		methods PUT
 	}
@@ -98,7 +101,7 @@ http://127.0.0.1:9501 {
 // requests not at all, and no label comes from the request.
 func TestMetricsCountRequestsOnTheAdminEndpoint(t *testing.T) {
 	loadCaddyfile(t, metricsSite)
-	const url, app = "http://127.0.0.1:9501/", "https://app.example.com"
+	url, app := "http://"+metricsAddr+"/", "https://app.example.com"
 	before := scrapeCORSMetrics(t)
 
 	sendPreflight(t, url, app, "PUT", "")
@@ -129,14 +132,14 @@ func TestMetricsCountRequestsOnTheAdminEndpoint(t *testing.T) {
 // registered in it again, and the counts go on from where they were.
 func TestMetricsSurviveAConfigReload(t *testing.T) {
 	loadCaddyfile(t, metricsSite)
-	const url, app = "http://127.0.0.1:9501/", "https://app.example.com"
+	url, app := "http://"+metricsAddr+"/", "https://app.example.com"
 	sendRequest(t, http.MethodGet, url, app, nil, "")
 	before := scrapeCORSMetrics(t)
 
 	// Another policy, and two cors handlers (on disjoint paths) in one
 	// configuration, both counting into the same series.
 	loadCaddyfile(t, `
-http://127.0.0.1:9501 {
+http://`+metricsAddr+` {
 	cors /other/* https://other.example.com
 	cors /api/* https://app.example.com {
 		methods DELETE

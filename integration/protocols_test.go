@@ -16,13 +16,13 @@ import (
 	"github.com/quic-go/quic-go/http3"
 )
 
-const (
+var (
 	// protocolsTLSSite is served with Caddy's internal issuer over h1, h2
-	// and h3 (UDP on the same port).
-	protocolsTLSSite = "https://localhost:9443"
-	protocolsTLSAddr = "127.0.0.1:9443"
+	// and h3 (UDP on the same port), on Caddy's https_port.
+	protocolsTLSSite = "https://localhost:" + httpsPort
+	protocolsTLSAddr = "127.0.0.1:" + httpsPort
 	// protocolsPlainSite serves the same routes over cleartext HTTP/1.1.
-	protocolsPlainSite = "http://127.0.0.1:9430"
+	protocolsPlainSite = "http://127.0.0.1:" + portAtStart()
 )
 
 // protocolsCaddyfile serves the same policy on both sites: preflights and
@@ -268,7 +268,7 @@ func waitForInternalCertificate(t *testing.T) {
 }
 
 // loadFullCaddyfile loads a complete Caddyfile (with its own global options,
-// which must keep admin localhost:2999).
+// which must keep admin adminAddr: see globalOptionLines).
 func loadFullCaddyfile(t *testing.T, caddyfile string) {
 	t.Helper()
 	tester := newTester(t)

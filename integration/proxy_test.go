@@ -19,6 +19,7 @@ import (
 // is merged: the upstream's token is kept, and no token appears twice (R42).
 func TestUpstreamCORSHeadersAreReplaced(t *testing.T) {
 	requireIntegration(t)
+	directAddr, publicAddr := freeAddr(t), freeAddr(t)
 	var upstreamHits atomic.Int32
 	upstream := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		upstreamHits.Add(1)
@@ -37,7 +38,7 @@ func TestUpstreamCORSHeadersAreReplaced(t *testing.T) {
 		_, _ = w.Write([]byte("from upstream"))
 	}))
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9110 {
+http://`+directAddr+` {
 	cors %[1]s {
 		credentials
 		expose X-Mine
@@ -45,14 +46,14 @@ http://127.0.0.1:9110 {
 	reverse_proxy %[2]s
 }
 
-http://127.0.0.1:9111 {
+http://`+publicAddr+` {
 	cors {
 		origins *
 	}
 	reverse_proxy %[2]s
 }
 `, appOrigin, upstream))
-	const url = "http://127.0.0.1:9110/data"
+	url := "http://" + directAddr + "/data"
 
 	t.Run("allowed origin sees exactly the policy's CORS headers, one line each", func(t *testing.T) {
 		resp, body := sendRequest(t, http.MethodGet, url, appOrigin, nil, "")
@@ -109,7 +110,7 @@ http://127.0.0.1:9111 {
 	// With a public policy (any origin, no credentials) every response says
 	// "*" (R40): the upstream's credentials flag must go, since the module,
 	// not the upstream, decides whether credentials are allowed.
-	const publicURL = "http://127.0.0.1:9111/data"
+	publicURL := "http://" + publicAddr + "/data"
 	public := []struct {
 		name   string
 		origin string
@@ -137,6 +138,7 @@ http://127.0.0.1:9111 {
 // Access-Control-Allow-Origin next to its own on the final response.
 func TestEarlyHintsDoNotCommitCORSHeaders(t *testing.T) {
 	requireIntegration(t)
+	addr := freeAddr(t)
 	upstream := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
 		w.WriteHeader(http.StatusEarlyHints)
@@ -146,7 +148,7 @@ func TestEarlyHintsDoNotCommitCORSHeaders(t *testing.T) {
 		_, _ = w.Write([]byte("final"))
 	}))
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9112 {
+http://`+addr+` {
 	cors %s
 	reverse_proxy %s
 }
@@ -157,7 +159,7 @@ http://127.0.0.1:9112 {
 		interim = append(interim, code)
 		return nil
 	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, "http://127.0.0.1:9112/page", nil)
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, "http://"+addr+"/page", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

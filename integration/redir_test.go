@@ -13,8 +13,9 @@ import (
 // headers (a browser needs them to follow a cross-origin redirect).
 func TestPreflightIsNotRedirected(t *testing.T) {
 	requireIntegration(t)
+	pathAddr, siteAddr := freeAddr(t), freeAddr(t)
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9103 {
+http://`+pathAddr+` {
 	cors %[1]s {
 		methods PUT
 		headers Content-Type
@@ -23,7 +24,7 @@ http://127.0.0.1:9103 {
 	respond "new place" 200
 }
 
-http://127.0.0.1:9104 {
+http://`+siteAddr+` {
 	cors %[1]s {
 		methods PUT
 		headers Content-Type
@@ -38,8 +39,8 @@ http://127.0.0.1:9104 {
 		wantStatus   int
 		wantLocation string
 	}{
-		{"path redirect: redir /old /new", "http://127.0.0.1:9103/old", http.StatusMovedPermanently, "/new"},
-		{"site-wide redirect: redir * https://...", "http://127.0.0.1:9104/api?q=1", http.StatusPermanentRedirect, "https://moved.example/api?q=1"},
+		{"path redirect: redir /old /new", "http://" + pathAddr + "/old", http.StatusMovedPermanently, "/new"},
+		{"site-wide redirect: redir * https://...", "http://" + siteAddr + "/api?q=1", http.StatusPermanentRedirect, "https://moved.example/api?q=1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+": preflight is answered 204 by cors", func(t *testing.T) {

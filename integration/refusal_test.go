@@ -12,9 +12,9 @@ import (
 
 // The two sites of TestRefusedPreflightAnswer: the same policy, without and
 // with credentials.
-const (
-	refusalSite            = "http://127.0.0.1:9450"
-	refusalSiteCredentials = "http://127.0.0.1:9451"
+var (
+	refusalSite            = "http://127.0.0.1:" + portAtStart()
+	refusalSiteCredentials = "http://127.0.0.1:" + portAtStart()
 )
 
 // TestRefusedPreflightAnswer checks on the wire what a refused preflight

@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
+var reloadSite = "http://127.0.0.1:" + portAtStart()
+
 const (
-	reloadSite    = "http://127.0.0.1:9420"
 	reloadOriginA = "https://a.example"
 	reloadOriginB = "https://b.example"
 
@@ -52,11 +53,11 @@ var reloadPolicies = map[string]map[string]any{
 func reloadConfig(t *testing.T, name string, handler map[string]any) string {
 	t.Helper()
 	config := map[string]any{
-		"admin": map[string]any{"listen": "localhost:2999"},
+		"admin": map[string]any{"listen": adminAddr},
 		"apps": map[string]any{
 			"http": map[string]any{
-				"http_port":  9080,
-				"https_port": 9443,
+				"http_port":  portNumber(httpPort),
+				"https_port": portNumber(httpsPort),
 				// No grace_period: the old server finishes every request it
 				// has accepted before it stops.
 				"servers": map[string]any{

@@ -26,6 +26,7 @@ import (
 // writer through it.
 func TestServerSentEventsStreamThroughCORS(t *testing.T) {
 	requireIntegration(t)
+	addr := freeAddr(t)
 	release := make(chan struct{})
 	var releaseOnce sync.Once
 	releaseUpstream := func() { releaseOnce.Do(func() { close(release) }) }
@@ -38,7 +39,7 @@ func TestServerSentEventsStreamThroughCORS(t *testing.T) {
 	// which waits for this handler to return.
 	t.Cleanup(releaseUpstream)
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9140 {
+http://`+addr+` {
 	cors %s {
 		credentials
 	}
@@ -48,7 +49,7 @@ http://127.0.0.1:9140 {
 }
 `, appOrigin, upstream))
 
-	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:9140/events", nil)
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/events", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,15 +89,16 @@ http://127.0.0.1:9140 {
 // here (RFC 6455) to avoid a WebSocket dependency.
 func TestWebSocketUpgradeThroughCORS(t *testing.T) {
 	requireIntegration(t)
+	addr := freeAddr(t)
 	upstream := startUpstream(t, http.HandlerFunc(wsEchoOnce))
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9141 {
+http://`+addr+` {
 	cors %s
 	reverse_proxy %s
 }
 `, appOrigin, upstream))
 
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:9141", 5*time.Second)
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +109,7 @@ http://127.0.0.1:9141 {
 
 	key := wsNewKey(t)
 	_, err = fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\n"+
-		"Host: 127.0.0.1:9141\r\n"+
+		"Host: "+addr+"\r\n"+
 		"Origin: %s\r\n"+
 		"Upgrade: websocket\r\n"+
 		"Connection: Upgrade\r\n"+

@@ -18,9 +18,10 @@ import (
 // -Allow-Credentials, and an allowed one two of each.
 func TestSwitchingProtocolsCarriesOnlyThePolicysHeaders(t *testing.T) {
 	requireIntegration(t)
+	addr := freeAddr(t)
 	upstream := startUpstream(t, http.HandlerFunc(switchProtocolsWithCORSHeaders))
 	loadCaddyfile(t, fmt.Sprintf(`
-http://127.0.0.1:9143 {
+http://`+addr+` {
 	cors %s {
 		credentials
 	}
@@ -29,14 +30,14 @@ http://127.0.0.1:9143 {
 `, appOrigin, upstream))
 
 	t.Run("allowed origin gets exactly one of each", func(t *testing.T) {
-		resp := upgrade(t, "127.0.0.1:9143", appOrigin)
+		resp := upgrade(t, addr, appOrigin)
 		assertHeader(t, resp.Header, "Access-Control-Allow-Origin", appOrigin)
 		assertHeader(t, resp.Header, "Access-Control-Allow-Credentials", "true")
 		assertNoHeader(t, resp.Header, "Access-Control-Expose-Headers")
 		assertVaryOnce(t, resp.Header, "Accept", "Origin")
 	})
 	t.Run("refused origin gets none of the upstream's", func(t *testing.T) {
-		resp := upgrade(t, "127.0.0.1:9143", evilOrigin)
+		resp := upgrade(t, addr, evilOrigin)
 		assertNoCORSHeaders(t, resp.Header)
 		assertVaryOnce(t, resp.Header, "Accept", "Origin")
 	})

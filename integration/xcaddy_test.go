@@ -147,7 +147,7 @@ func checkCaddyBinary(t *testing.T, bin, version, repo string) {
 	}
 
 	bad := filepath.Join(t.TempDir(), "Caddyfile")
-	writeFile(t, bad, "http://127.0.0.1:9199 {\n\tcors {\n\t\torigins *\n\t\tcredentials\n\t}\n\trespond \"ok\"\n}\n")
+	writeFile(t, bad, "http://"+freeAddr(t)+" {\n\tcors {\n\t\torigins *\n\t\tcredentials\n\t}\n\trespond \"ok\"\n}\n")
 	out, err := caddy("validate", "--config", bad)
 	if err == nil {
 		t.Errorf("caddy validate accepted origins * with credentials:\n%s", out)
@@ -284,18 +284,6 @@ http://%s {
 	if n := upstreamHits.Load(); n != 1 {
 		t.Errorf("the upstream got %d requests, want 1 (the actual request)", n)
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
 }
 
 // containsLine reports whether text has a line equal to line (ignoring

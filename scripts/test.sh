@@ -11,7 +11,10 @@
 #      oldest supported and the newest Caddy version;
 #   4. every fuzz target for a fixed number of executions (scripts/fuzz.sh).
 #
-# Any failure prints its real error. With CI=true a skipped test is a failure.
+# A failure prints the failing tests and their own messages first, then only
+# their part of Caddy's log, trimmed. With CI=true a skipped test is a
+# failure. Every test listens on ports picked at run time: two runs on one
+# machine do not meet.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -81,26 +84,29 @@ for module in "${modules[@]}"; do
 done
 
 logs=$(mktemp -d)
+# Caddy keeps its storage (the internal CA, certificates) and the last
+# config it loaded (autosave.json) under the XDG directories: the tests'
+# Caddy gets its own, so that it neither shares them with another run nor
+# overwrites the developer's own Caddy's. Go's settings file stays where it is.
+export GOENV="$(go env GOENV)"
+export XDG_CONFIG_HOME="$logs/config" XDG_DATA_HOME="$logs/data"
+mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
+# The reporter turns go test's JSON into the failing tests and their own
+# messages first, then only their part of Caddy's log, trimmed.
+(cd integration && go build -o "$logs/testreport" ./testreport) ||
+	fail "building integration/testreport (its error is above)"
+strict=
+[ "${CI:-}" = true ] && strict=-strict
 for module in "${modules[@]}"; do
 	step "go test -race ./... in $module"
-	log="$logs/$(basename "$(cd "$module" && pwd)").log"
-	# go test runs go vet's main checks itself. One package at a time: the
-	# integration tests share Caddy's admin port 2999.
-	if ! (cd "$module" && go test -race -count=1 -p 1 -timeout 20m -v ./...) >"$log" 2>&1; then
-		# Everything but the progress lines of passing tests: build and
-		# module download errors, panics, each failing test's output.
-		grep -vE -- '^[[:space:]]*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log"
-		echo "failed tests and packages:"
-		grep -E -- '^[[:space:]]*--- FAIL|^FAIL' "$log" || echo "  (none: the error above stopped go test before any test ran)"
-		fail "go test in $module; the whole log is $log"
-	fi
-	grep -E -- '^(ok|FAIL|\?) ' "$log"
-	skipped=$(grep -E -- '--- SKIP' "$log" || true)
-	if [ -n "$skipped" ]; then
-		echo "$skipped"
-		if [ "${CI:-}" = true ]; then
-			fail "tests were skipped in $module, which CI does not allow; the whole log is $log"
-		fi
+	log="$logs/$(basename "$(cd "$module" && pwd)").json"
+	# go test runs go vet's main checks itself. Every test picks its own
+	# ports at run time (integration/ports_test.go), so packages, and two
+	# runs of this script, can run at the same time.
+	(cd "$module" && go test -race -count=1 -timeout 20m -json ./...) >"$log" 2>&1
+	status=$?
+	if ! "$logs/testreport" $strict <"$log" || [ "$status" != 0 ]; then
+		fail "go test in $module; go test's whole output (JSON) is $log"
 	fi
 done
 rm -rf "$logs"
