@@ -177,7 +177,7 @@ func TestMetricsNameTheServer(t *testing.T) {
 		}
 	}
 	config, err := json.Marshal(map[string]any{
-		"admin": map[string]any{"listen": "localhost:2999"},
+		"admin": map[string]any{"listen": adminAddr},
 		"apps": map[string]any{"http": map[string]any{
 			"http_port":  0,
 			"https_port": 0,

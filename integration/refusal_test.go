@@ -138,7 +138,7 @@ func TestRefusalLogLinesOfManyHandlers(t *testing.T) {
 		})
 	}
 	config, err := json.Marshal(map[string]any{
-		"admin": map[string]any{"listen": "localhost:2999"},
+		"admin": map[string]any{"listen": adminAddr},
 		"logging": map[string]any{"logs": map[string]any{
 			"cors": map[string]any{
 				"writer":  map[string]any{"output": "file", "filename": logFile},
