@@ -4,6 +4,7 @@
 package cors
 
 import (
+	"errors"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -42,10 +43,19 @@ func init() {
 // The configuration is checked when it loads; a dangerous or meaningless
 // one is refused with a message that says what to write instead.
 //
+// With `mode` `report`, the handler judges every request the same way and
+// changes nothing: it adds and removes no header, hands preflights on to
+// the next handler and refuses nothing. It records what it would have done
+// in its logs, metrics and placeholders, and compares, as a browser would
+// judge them, the CORS headers the application sends with those it would
+// have sent.
+//
 // This handler provides the placeholders `{http.cors.allowed}` (`true` or
-// `false`, empty for a request without `Origin`) and `{http.cors.reason}`
+// `false`, empty for a request without `Origin`), `{http.cors.reason}`
 // (`origin`, `malformed`, `method`, `header` or `private_network`; empty
-// when allowed). A value another handler sets under the same name takes
+// when allowed) and `{http.cors.mode}` (`enforce` or `report`, for every
+// request the handler sees); in report mode the first two tell what would
+// have happened. A value another handler sets under the same name takes
 // precedence, and with two `cors` handlers on one request, the first
 // one's outcome shows.
 //
@@ -119,9 +129,23 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
+	// `enforce` answers preflights and sets the CORS headers of responses.
+	// `report` only judges each request as `enforce` would, changes
+	// nothing, and records the would-be result, and where the
+	// application's own CORS headers disagree with the policy's, in logs
+	// (`CORS preflight would be rejected`, `CORS policy would be
+	// stricter`, ...) and in the metrics
+	// `caddy_http_cors_report_requests_total` and
+	// `caddy_http_cors_report_disagreements_total`. Default: `enforce`.
+	Mode string `json:"mode,omitempty"`
+
 	policy      *policy.Policy
+	report      bool
 	logger      *zap.Logger
 	refusalKeys refusalKeys
+	// disagreementKeys, in report mode, key the sampling of disagreement
+	// log lines.
+	disagreementKeys *disagreementKeys
 }
 
 // CaddyModule returns the Caddy module information.
@@ -136,13 +160,17 @@ func (CORS) CaddyModule() caddy.ModuleInfo {
 // problem is reported at once, each with what to write instead.
 func (c *CORS) Provision(ctx caddy.Context) error {
 	c.logger = ctx.Logger()
+	c.report = c.Mode == modeReport
 	c.refusalKeys = newRefusalKeys()
-	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if c.report {
+		c.disagreementKeys = newDisagreementKeys()
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry(), c.collectors()...); err != nil {
 		return err
 	}
 	cfg := c.config()
 	p, err := policy.New(cfg)
-	if err != nil {
+	if err := errors.Join(checkMode(c.Mode), err); err != nil {
 		return err
 	}
 	if warnings, fromCaddyfile := adaptedWarningsOf(c); fromCaddyfile {
