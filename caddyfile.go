@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"go.uber.org/zap"
 
 	"github.com/caddy-cors/cors/internal/policy"
 )
@@ -28,8 +28,8 @@ func init() {
 // and more: Caddy reads a "*" right after the directive name as the
 // match-all matcher and deletes it, so "cors *" would silently become a
 // policy without origins. It notices that "*" to explain the mistake. It
-// reports every error of the block together, and hands the warnings, each
-// with its line, to Provision (see caddyfileWarnings).
+// reports every error of the block together, and logs the warnings, each
+// with its line (see warnWhileAdapting).
 func parseCaddyfile(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error) {
 	if !h.Next() {
 		return nil, h.ArgErr()
@@ -51,9 +51,13 @@ func parseCaddyfile(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 	if noOrigin := c.config().CheckHasOrigin(); noOrigin != nil {
 		h.Reset()
 		h.Next()
-		if matcher == "*" {
+		switch {
+		case matcher == "*" && c.AllowCredentials:
+			// origins * would be refused in turn, next to credentials.
+			noOrigin = h.Err(`in "cors *" the * is Caddy's match-all request matcher, not an origin, so no origin is allowed; with credentials, list the origins of your frontends in the block, as in origins https://app.example.com (origins * cannot serve credentials: it would let every site read your users' data)`)
+		case matcher == "*":
 			noOrigin = h.Err(`in "cors *" the * is Caddy's match-all request matcher, not an origin, so no origin is allowed: to allow any origin write "origins *" in the block, as in cors { origins * }`)
-		} else {
+		default:
 			noOrigin = h.WrapErr(noOrigin)
 		}
 		err = errors.Join(err, noOrigin)
@@ -64,12 +68,16 @@ func parseCaddyfile(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 
 	var warnings []locatedWarning
 	for _, w := range c.config().Warnings() {
-		warnings = append(warnings, locatedWarning{Message: w.Message, sourceLine: lines[lineKey(w.Setting, w.Value)]})
+		at, ok := lines[lineKey(w.Setting, w.Value)]
+		if !ok {
+			at = directive
+		}
+		warnings = append(warnings, locatedWarning{Message: w.Message, sourceLine: at})
 	}
 	if w := preflightMatcherWarning(matcher, matcherSet); w != "" {
 		warnings = append(warnings, locatedWarning{Message: w, sourceLine: directive})
 	}
-	rememberWarnings(h, c, warnings)
+	warnWhileAdapting(h, warnings)
 	return h.NewRoute(matcherSet, c), nil
 }
 
@@ -90,7 +98,7 @@ func preflightMatcherWarning(matcher string, matcherSet caddy.ModuleMap) string 
 			return ""
 		}
 	}
-	return fmt.Sprintf("cors matcher %s matches only the methods %s, never OPTIONS, so it never sees a preflight: preflights go on to the next handler unanswered; add OPTIONS to the method matcher, or match on the path instead", matcher, strings.Join(methods, " "))
+	return fmt.Sprintf("matcher %s matches only the methods %s, never OPTIONS, so it never sees a preflight: preflights go on to the next handler unanswered; add OPTIONS to the method matcher, or match on the path instead", matcher, strings.Join(methods, " "))
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -313,47 +321,32 @@ type locatedWarning struct {
 	sourceLine
 }
 
-// caddyfileWarnings carries each cors directive's warnings, with their
-// lines, from the Caddyfile adapter to Provision: warnings are logged
-// once, when the configuration loads, but only the adapter knows lines,
-// and the JSON between the two has no room for them (Caddy gives plugins
-// no way to add adapter warnings of their own). The key is the handler's
-// JSON, which is all Provision has; identical handlers in one Caddyfile
-// share an entry. Only the latest adaptation is kept, so that the map
-// holds one Caddyfile's directives however often Caddy reloads.
-var caddyfileWarnings struct {
-	sync.Mutex
-	byHandler map[string][]locatedWarning
-}
-
-// rememberWarnings stores the warnings of c, read from h, for Provision.
-func rememberWarnings(h httpcaddyfile.Helper, c *CORS, warnings []locatedWarning) {
-	key, err := json.Marshal(c)
-	if err != nil {
-		return
+// warnWhileAdapting logs the warnings of one cors directive while the
+// Caddyfile is adapted, each with the file and line of the value it names:
+// only the adapter knows lines, and the JSON it writes has no room for
+// them. httpcaddyfile gives a directive no way to add to its own list of
+// adapter warnings, so they are logged, as Caddy's own directives log
+// theirs (basic_auth, reverse_proxy), by whatever adapts the Caddyfile:
+// `caddy adapt`, `caddy run` and `caddy reload` print them to the person
+// who wrote it, and POST /load and /adapt write them to Caddy's log.
+//
+// A snippet imported by many sites gives the same warning at the same line
+// for each: it is logged once per adaptation, which Helper.State lasts.
+func warnWhileAdapting(h httpcaddyfile.Helper, warnings []locatedWarning) {
+	const stateKey = "cors.warned"
+	warned, _ := h.State[stateKey].(map[locatedWarning]bool)
+	if warned == nil {
+		warned = make(map[locatedWarning]bool)
+		if h.State != nil {
+			h.State[stateKey] = warned
+		}
 	}
-	// Helper.State lives for one adaptation: the first cors directive of
-	// an adaptation finds no mark there and starts the map afresh.
-	const stateKey = "cors.adaptation"
-	_, sameAdaptation := h.State[stateKey]
-	h.State[stateKey] = true
-	caddyfileWarnings.Lock()
-	defer caddyfileWarnings.Unlock()
-	if !sameAdaptation || caddyfileWarnings.byHandler == nil {
-		caddyfileWarnings.byHandler = make(map[string][]locatedWarning)
+	logger := caddy.Log().Named("config.adapter.caddyfile")
+	for _, w := range warnings {
+		if warned[w] {
+			continue
+		}
+		warned[w] = true
+		logger.Warn("cors: "+w.Message, zap.String("file", w.File), zap.Int("line", w.Line))
 	}
-	caddyfileWarnings.byHandler[string(key)] = append(caddyfileWarnings.byHandler[string(key)], warnings...)
-}
-
-// adaptedWarningsOf gives the warnings the Caddyfile adapter stored for a
-// handler configured as c, and whether it stored any entry for it.
-func adaptedWarningsOf(c *CORS) ([]locatedWarning, bool) {
-	key, err := json.Marshal(c)
-	if err != nil {
-		return nil, false
-	}
-	caddyfileWarnings.Lock()
-	defer caddyfileWarnings.Unlock()
-	warnings, ok := caddyfileWarnings.byHandler[string(key)]
-	return warnings, ok
 }

@@ -1,12 +1,19 @@
 package cors
 
 import (
+	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +23,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddytest"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 )
 
 // errorLine finds the file and line that the dispenser appends to an error
@@ -726,11 +734,108 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 	}
 }
 
-// TestCaddyfileWarningsNameTheirLines adapts a Caddyfile and validates the
-// result, as `caddy validate` does: each warning is logged once, at
-// provision, with the file and line of the value it names.
+// TestMain lets a test run the caddy command itself: with
+// CORS_TEST_RUN_CADDY=1 in its environment, this test binary is Caddy
+// with the cors module, what cmd/caddy builds, so that a test can run
+// `caddy adapt` as a user does and read what it prints.
+func TestMain(m *testing.M) {
+	if os.Getenv("CORS_TEST_RUN_CADDY") == "1" {
+		caddycmd.Main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runCaddy runs `caddy <args>` in dir, as a user would, and gives the log
+// entries it wrote to stderr. It fails the test if the command fails.
+func runCaddy(t *testing.T, dir string, args ...string) []logEntry {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Dir = dir
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(), "CORS_TEST_RUN_CADDY=1", "HOME="+home,
+		"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_DATA_HOME="+filepath.Join(home, "data"))
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("caddy %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	var entries []logEntry
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		var e logEntry
+		if json.Unmarshal([]byte(line), &e) == nil && e.Msg != "" {
+			entries = append(entries, e)
+		}
+	}
+	return entries
+}
+
+// adaptAndValidate writes caddyfile to a directory as "Caddyfile" and runs
+// `caddy adapt --validate` there: the Caddyfile is adapted, then every
+// module of the result is provisioned, as `caddy run` would. It gives the
+// warnings logged about cors: by the Caddyfile adapter (logger
+// config.adapter.caddyfile, message starting with "cors: ") and by the
+// handlers as they load (logger http.handlers.cors).
+func adaptAndValidate(t *testing.T, caddyfile string) (adapter, handlers []logEntry) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Caddyfile"), []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range runCaddy(t, dir, "adapt", "--config", "Caddyfile", "--validate") {
+		switch {
+		case e.Logger == "config.adapter.caddyfile" && strings.HasPrefix(e.Msg, "cors: "):
+			adapter = append(adapter, e)
+		case e.Logger == "http.handlers.cors":
+			handlers = append(handlers, e)
+		}
+	}
+	for _, e := range append(adapter, handlers...) {
+		if e.Level != "warn" {
+			t.Errorf("%q logged at %s, want warn", e.Msg, e.Level)
+		}
+	}
+	return adapter, handlers
+}
+
+// located is a log entry reduced to what a test compares: what it says,
+// and where.
+type located struct {
+	Msg  string
+	File string
+	Line int
+}
+
+// locate reduces entries to the first of markers each contains (an entry
+// containing none keeps its whole message), with the file and line it
+// names, sorted.
+func locate(entries []logEntry, markers ...string) []located {
+	var got []located
+	for _, e := range entries {
+		msg := e.Msg
+		for _, m := range markers {
+			if strings.Contains(e.Msg, m) {
+				msg = m
+				break
+			}
+		}
+		got = append(got, located{Msg: msg, File: e.File, Line: e.Line})
+	}
+	slices.SortFunc(got, func(a, b located) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), strings.Compare(a.Msg, b.Msg))
+	})
+	return got
+}
+
+// TestCaddyfileWarningsNameTheirLines proves that each warning about a
+// value is logged by the Caddyfile adapter with the file and line of that
+// value, and again, without a line, by the handler as it loads, as for a
+// JSON configuration; the matcher warning, which only the adapter can see,
+// is logged by the adapter alone.
 func TestCaddyfileWarningsNameTheirLines(t *testing.T) {
-	input := `http://localhost:9400 {
+	adapter, handlers := adaptAndValidate(t, `http://localhost:9400 {
 	@writes method PUT POST
 	cors @writes https://app.example.com {
 		methods patch PUT Purge delete
@@ -742,41 +847,83 @@ func TestCaddyfileWarningsNameTheirLines(t *testing.T) {
 		credentials
 	}
 }
-`
-	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"})
-	if err != nil {
-		t.Fatal(err)
+`)
+	markers := []string{
+		`method "patch" is not upper case`,
+		`fetch(url, {method: "PURGE"}) will be refused`,
+		`origin_regexp "https://.*" matches hosts in any domain`,
+		"max_age 3h is more than 2h",
+		"matcher @writes matches only the methods PUT POST, never OPTIONS",
+		`origin "http://plain.example.com" is plain http`,
 	}
-	var config map[string]any
-	if err := json.Unmarshal(adapted, &config); err != nil {
-		t.Fatal(err)
+	wantAdapter := []located{
+		{markers[4], "Caddyfile", 3},
+		{markers[1], "Caddyfile", 4},
+		{markers[0], "Caddyfile", 4},
+		{markers[2], "Caddyfile", 5},
+		{markers[3], "Caddyfile", 6},
+		{markers[5], "Caddyfile", 9},
 	}
-	entries := validateAndReadLog(t, config)
-	want := map[string]int{
-		`method "patch" is not upper case`:                                      4,
-		`fetch(url, {method: "PURGE"}) will be refused`:                         4,
-		`origin_regexp "https://.*" matches hosts in any domain`:                5,
-		"max_age 3h is more than 2h":                                            6,
-		"cors matcher @writes matches only the methods PUT POST, never OPTIONS": 3,
-		`origin "http://plain.example.com" is plain http`:                       9,
+	if got := locate(adapter, markers...); !reflect.DeepEqual(got, wantAdapter) {
+		t.Errorf("the adapter logged\n%v\nwant\n%v", got, wantAdapter)
 	}
-	for msg, line := range want {
-		n := 0
-		for _, e := range entries {
-			if !strings.Contains(e.Msg, msg) {
-				continue
-			}
-			n++
-			if e.Level != "warn" || e.File != "Caddyfile" || e.Line != line {
-				t.Errorf("%q logged at %s with %s:%d, want warn with Caddyfile:%d", msg, e.Level, e.File, e.Line, line)
-			}
-		}
-		if n != 1 {
-			t.Errorf("warning %q logged %d times, want once; log:\n%v", msg, n, entries)
-		}
+	wantHandlers := []located{{Msg: markers[1]}, {Msg: markers[3]}, {Msg: markers[0]}, {Msg: markers[5]}, {Msg: markers[2]}}
+	if got := locate(handlers, markers...); !reflect.DeepEqual(got, wantHandlers) {
+		t.Errorf("the handlers logged\n%v\nwant, without a line\n%v", got, wantHandlers)
 	}
-	if len(entries) != len(want) {
-		t.Errorf("logged %d entries, want exactly the %d warnings: %v", len(entries), len(want), entries)
+}
+
+// TestCaddyfileIdenticalHandlersKeepTheirOwnWarnings proves that two sites
+// with the same cors block, one behind a method matcher that never sees a
+// preflight, each get their own warnings, once: the matcher warning names
+// only the directive that has the matcher.
+func TestCaddyfileIdenticalHandlersKeepTheirOwnWarnings(t *testing.T) {
+	adapter, handlers := adaptAndValidate(t, `http://a.localhost:9400 {
+	cors http://app.example.com {
+		credentials
+	}
+}
+
+http://b.localhost:9400 {
+	@get method GET
+	cors @get http://app.example.com {
+		credentials
+	}
+}
+`)
+	plain, matcher := `origin "http://app.example.com" is plain http`, "cors: matcher @get matches only the methods GET"
+	wantAdapter := []located{
+		{plain, "Caddyfile", 2},
+		{matcher, "Caddyfile", 9},
+		{plain, "Caddyfile", 9},
+	}
+	if got := locate(adapter, plain, matcher); !reflect.DeepEqual(got, wantAdapter) {
+		t.Errorf("the adapter logged\n%v\nwant\n%v", got, wantAdapter)
+	}
+	wantHandlers := []located{{Msg: plain}, {Msg: plain}}
+	if got := locate(handlers, plain, matcher); !reflect.DeepEqual(got, wantHandlers) {
+		t.Errorf("the handlers logged\n%v\nwant one line each, without a line number\n%v", got, wantHandlers)
+	}
+}
+
+// TestCaddyfileSnippetImportedBySixtySitesWarnsOnce proves that a cors
+// block in a snippet that 60 sites import warns once at its line when the
+// Caddyfile is adapted, and once per handler as they load: 61 lines, where
+// each handler used to log the warnings of all 60.
+func TestCaddyfileSnippetImportedBySixtySitesWarnsOnce(t *testing.T) {
+	var caddyfile strings.Builder
+	caddyfile.WriteString("(api_cors) {\n\tcors http://app.example.com {\n\t\tcredentials\n\t}\n}\n")
+	const sites = 60
+	for i := range sites {
+		fmt.Fprintf(&caddyfile, "\nhttp://site%d.localhost:9400 {\n\timport api_cors\n}\n", i)
+	}
+	adapter, handlers := adaptAndValidate(t, caddyfile.String())
+	plain := `origin "http://app.example.com" is plain http`
+	if got, want := locate(adapter, plain), []located{{plain, "Caddyfile", 2}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("the adapter logged %d lines, want once at the snippet's line:\n%v", len(got), got)
+	}
+	if got := locate(handlers, plain); len(got) != sites || slices.ContainsFunc(got, func(l located) bool { return l != located{Msg: plain} }) {
+		t.Errorf("the handlers logged %d lines, want %d, one each, without a line number; the first: %v", len(got), sites, got[:min(len(got), 3)])
 	}
 }
 
@@ -784,51 +931,46 @@ func TestCaddyfileWarningsNameTheirLines(t *testing.T) {
 // whose matcher can match OPTIONS, or that has no method matcher, is not
 // warned about.
 func TestCaddyfileMatcherThatSeesPreflights(t *testing.T) {
-	input := `http://localhost:9401 {
+	adapter, handlers := adaptAndValidate(t, `http://localhost:9401 {
 	@api method GET OPTIONS
 	cors @api https://app.example.com
 	cors /path/* https://app.example.com
 }
-`
-	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var config map[string]any
-	if err := json.Unmarshal(adapted, &config); err != nil {
-		t.Fatal(err)
-	}
-	if entries := validateAndReadLog(t, config); len(entries) != 0 {
-		t.Errorf("logged %v, want no warning", entries)
+`)
+	if len(adapter)+len(handlers) != 0 {
+		t.Errorf("logged %v %v, want no warning", adapter, handlers)
 	}
 }
 
-// TestCaddyfileWarningsKeepOnlyTheLatestAdaptation proves that reloading a
-// Caddyfile neither repeats its warnings at provision nor keeps those of
-// earlier Caddyfiles: each adaptation replaces what the last one stored.
-func TestCaddyfileWarningsKeepOnlyTheLatestAdaptation(t *testing.T) {
-	adapt := func(maxAge string) {
-		t.Helper()
-		input := "http://localhost:9400 {\n\tcors https://app.example.com {\n\t\tmax_age " + maxAge + "\n\t}\n}\n"
-		if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"}); err != nil {
-			t.Fatal(err)
-		}
+// TestJSONLoadedAfterAnAdaptationNamesNoLine proves that adapting a
+// Caddyfile leaves nothing behind for a later load: a JSON configuration
+// loaded after the same handler was adapted from a Caddyfile in the same
+// process (POST /adapt, then POST /load of JSON) warns without naming that
+// Caddyfile's line.
+func TestJSONLoadedAfterAnAdaptationNamesNoLine(t *testing.T) {
+	input := "http://localhost:9400 {\n\tcors https://app.example.com {\n\t\tmax_age 3h\n\t}\n}\n"
+	if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), map[string]any{"filename": "Caddyfile"}); err != nil {
+		t.Fatal(err)
 	}
-	handler := func(maxAge time.Duration) *CORS {
-		d := caddy.Duration(maxAge)
-		return &CORS{AllowedOrigins: []string{"https://app.example.com"}, MaxAge: &d}
-	}
-	for range 3 {
-		adapt("3h")
-	}
-	if warnings, _ := adaptedWarningsOf(handler(3 * time.Hour)); len(warnings) != 1 {
-		t.Errorf("after three adaptations of one Caddyfile, Provision would log %d warnings, want 1: %v", len(warnings), warnings)
-	}
-	adapt("4h")
-	if warnings, stored := adaptedWarningsOf(handler(3 * time.Hour)); stored {
-		t.Errorf("an earlier Caddyfile's warnings are still kept: %v", warnings)
-	}
-	if warnings, _ := adaptedWarningsOf(handler(4 * time.Hour)); len(warnings) != 1 {
-		t.Errorf("the latest Caddyfile's warnings: %v, want one", warnings)
+	entries := validateAndReadLog(t, map[string]any{
+		"apps": map[string]any{
+			"http": map[string]any{
+				"servers": map[string]any{
+					"from_json": map[string]any{
+						"listen":          []string{"127.0.0.1:0"},
+						"automatic_https": map[string]any{"disable": true},
+						"routes": []any{map[string]any{"handle": []any{map[string]any{
+							"handler":         "cors",
+							"allowed_origins": []string{"https://app.example.com"},
+							"max_age":         "3h",
+						}}}},
+					},
+				},
+			},
+		},
+	})
+	want := []located{{Msg: "max_age 3h is more than 2h"}}
+	if got := locate(entries, want[0].Msg); !reflect.DeepEqual(got, want) {
+		t.Errorf("logged %v, want %v: a JSON configuration has no Caddyfile line", got, want)
 	}
 }

@@ -46,7 +46,7 @@ server, and prints each step:
 It ends with the verdict and, when the browser would block the request, the
 message the browser prints in the console and the likely fix. When a public
 page fetches a loopback, private, link-local or .local address, it adds
-Chromium's Local Network Access verdict: a permission the user grants, which
+the Local Network Access verdict (Chromium and Firefox): a permission the user grants, which
 no response header can.
 
 What it reads from the server is bounded: 256 KiB of response headers (it

@@ -11,6 +11,8 @@ require (
 	// The Public Suffix List that origin patterns are checked against: the
 	// newest golang.org/x/net that still builds with Go 1.24.
 	golang.org/x/net v0.50.0
+	// Kubernetes YAML for cors-import; already in Caddy's module graph.
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -147,6 +149,5 @@ require (
 	google.golang.org/grpc v1.67.1 // indirect
 	google.golang.org/protobuf v1.35.1 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 	howett.net/plist v1.0.0 // indirect
 )

@@ -5,6 +5,9 @@ package cors
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -74,6 +77,12 @@ type CORS struct {
 	// below it; `http://localhost:*` allows any port. A host with a trailing
 	// dot (`https://localhost.`) is an origin of its own. `null`, `file://`
 	// origins and patterns over a public suffix are refused.
+	//
+	// Caddy's global placeholders, such as `{env.CORS_ORIGINS}`, are
+	// replaced once, when the configuration loads, and the result is checked
+	// like any origin. A value that becomes several origins separated by
+	// spaces allows each of them; one that becomes empty allows none.
+	// Request placeholders are refused: origins are fixed at load.
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
 
 	// Regular expressions (RE2 syntax) for further allowed origins. Each is
@@ -117,8 +126,9 @@ type CORS struct {
 	// `Access-Control-Allow-Private-Network: true`. Without it, such a
 	// preflight is refused.
 	//
-	// Chrome has put Private Network Access on hold in favour of Local
-	// Network Access, which needs no special header.
+	// Only older Chromium sends such preflights: Chrome removed Private
+	// Network Access in 2025 in favour of Local Network Access, a permission
+	// the user grants in the browser and that no response header can give.
 	AllowPrivateNetwork bool `json:"allow_private_network,omitempty"`
 
 	// The status of a successful preflight, from 200 to 299. Default: `204`.
@@ -169,25 +179,71 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 		return err
 	}
 	cfg := c.config()
+	written := cfg.Origins
+	cfg.Origins = replaceGlobalPlaceholders(written)
 	p, err := policy.New(cfg)
 	if err := errors.Join(checkMode(c.Mode), err); err != nil {
-		return err
+		return errors.Join(placeholdersBehind(written, cfg), err)
 	}
-	if warnings, fromCaddyfile := adaptedWarningsOf(c); fromCaddyfile {
-		for _, w := range warnings {
-			if w.File == "" {
-				c.logger.Warn(w.Message)
-				continue
-			}
-			c.logger.Warn(w.Message, zap.String("file", w.File), zap.Int("line", w.Line))
-		}
-	} else {
-		for _, w := range cfg.Warnings() {
-			c.logger.Warn(w.Message)
-		}
+	// What the JSON shows is warned about here, whatever wrote it; from a
+	// Caddyfile, the adapter has also logged each with its line.
+	for _, w := range cfg.Warnings() {
+		c.logger.Warn(w.Message)
 	}
 	c.policy = p
 	return nil
+}
+
+// replaceGlobalPlaceholders replaces Caddy's global placeholders, such as
+// {env.CORS_ORIGINS}, in configured origins, once, as the handler loads:
+// JSON has no {$CORS_ORIGINS} as the Caddyfile has. A value that held a
+// placeholder may become several origins separated by spaces, as an
+// environment variable gives them in a Caddyfile, or none. A placeholder
+// that has no value at load time (a request's) is left as written, for
+// policy.CheckOrigin to explain.
+func replaceGlobalPlaceholders(written []string) []string {
+	if !slices.ContainsFunc(written, hasPlaceholder) {
+		return written
+	}
+	repl := caddy.NewReplacer()
+	origins := make([]string, 0, len(written))
+	for _, o := range written {
+		if !hasPlaceholder(o) {
+			origins = append(origins, o)
+			continue
+		}
+		if replaced := repl.ReplaceKnown(o, ""); !hasPlaceholder(replaced) {
+			origins = append(origins, strings.Fields(replaced)...)
+		} else {
+			origins = append(origins, replaced)
+		}
+	}
+	return origins
+}
+
+// placeholdersBehind names, for a refused policy, what each origin
+// written with a placeholder became where that is what was refused (an
+// origin that is not one, or none at all), since the errors name the result.
+func placeholdersBehind(written []string, cfg policy.Config) error {
+	noOrigin := cfg.CheckHasOrigin() != nil
+	repl := caddy.NewReplacer()
+	var errs []error
+	for _, o := range written {
+		if !hasPlaceholder(o) {
+			continue
+		}
+		replaced := repl.ReplaceKnown(o, "")
+		origins := strings.Fields(replaced)
+		refused := func(origin string) bool { return policy.CheckOrigin(origin) != nil }
+		if replaced != o && (len(origins) == 0 && noOrigin || slices.ContainsFunc(origins, refused)) {
+			errs = append(errs, fmt.Errorf("allowed_origins %q became %q when the configuration loaded", o, replaced))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func hasPlaceholder(s string) bool {
+	return strings.Contains(s, "{")
 }
 
 // config is the policy as configured, in the terms of package policy.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	"github.com/caddy-cors/cors/internal/policy"
@@ -470,9 +472,9 @@ func TestWarnings(t *testing.T) {
 			config: policy.Config{Origins: []string{"https://app.example.com"}, MaxAge: hours(2)},
 		},
 		{
-			name:   "private_network warns that Chrome has put it on hold",
+			name:   "private_network warns that only older Chromium sends such preflights",
 			config: policy.Config{Origins: []string{"https://app.example.com"}, PrivateNetwork: true},
-			want:   []string{"private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access"},
+			want:   []string{"which only older Chromium sends: Chrome removed them in 2025 in favour of Local Network Access, a permission the user grants in the browser and that no response header can give"},
 		},
 		{
 			name:   "any origin next to other origins warns",
@@ -613,4 +615,112 @@ func readLogEntries(t *testing.T, path string) []logEntry {
 		t.Fatal(err)
 	}
 	return entries
+}
+
+// TestProvisionReplacesGlobalPlaceholdersInOrigins loads JSON whose
+// allowed_origins take origins from the environment: {env.*} is replaced
+// once, at load; a variable may hold several origins separated by spaces;
+// the result is checked like any origin, and a refusal shows what the
+// placeholder became.
+func TestProvisionReplacesGlobalPlaceholdersInOrigins(t *testing.T) {
+	t.Setenv("CORS_TEST_ORIGINS", "https://a.example.com  https://b.example.com")
+	t.Setenv("CORS_TEST_HOST", "app.example.com")
+	t.Setenv("CORS_TEST_SLASH", "https://a.example.com/")
+	t.Setenv("CORS_TEST_COMMAS", "https://a.example.com,https://b.example.com")
+	t.Setenv("CORS_TEST_ANY", "*")
+	t.Setenv("CORS_TEST_EMPTY", "")
+
+	t.Run("allowed", func(t *testing.T) {
+		c, err := loadCORS(t, `{"allowed_origins": ["{env.CORS_TEST_ORIGINS}", "https://{env.CORS_TEST_HOST}", "https://c.example.com", "{env.CORS_TEST_EMPTY}"]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for origin, want := range map[string]bool{
+			"https://a.example.com":        true,
+			"https://b.example.com":        true,
+			"https://app.example.com":      true,
+			"https://c.example.com":        true,
+			"https://d.example.com":        false,
+			"{env.CORS_TEST_ORIGINS}":      false,
+			"https://{env.CORS_TEST_HOST}": false,
+		} {
+			if _, rejection := c.policy.Actual([]string{origin}); rejection.Refused() == want {
+				t.Errorf("origin %q: allowed = %v, want %v", origin, !rejection.Refused(), want)
+			}
+		}
+	})
+
+	for _, tc := range []struct {
+		name string
+		json string
+		want []string
+	}{
+		{
+			name: "an origin that is not one",
+			json: `{"allowed_origins": ["{env.CORS_TEST_SLASH}"]}`,
+			want: []string{`allowed_origins "{env.CORS_TEST_SLASH}" became "https://a.example.com/"`, `origin "https://a.example.com/" ends with a slash`},
+		},
+		{
+			name: "origins separated by commas",
+			json: `{"allowed_origins": ["{env.CORS_TEST_COMMAS}"]}`,
+			want: []string{`became "https://a.example.com,https://b.example.com"`, "separated by spaces"},
+		},
+		{
+			name: "an empty variable, and no other origin",
+			json: `{"allowed_origins": ["{env.CORS_TEST_EMPTY}"]}`,
+			want: []string{`allowed_origins "{env.CORS_TEST_EMPTY}" became ""`, "no origin is allowed", "{env.CORS_ORIGINS}"},
+		},
+		{
+			name: "any origin, with credentials",
+			json: `{"allowed_origins": ["{env.CORS_TEST_ANY}"], "allow_credentials": true}`,
+			want: []string{"origins * cannot be combined with credentials"},
+		},
+		{
+			name: "a request placeholder after an environment variable",
+			json: `{"allowed_origins": ["https://{env.CORS_TEST_HOST}{http.request.host}"]}`,
+			want: []string{`origin "https://app.example.com{http.request.host}" holds the placeholder {http.request.host}`},
+		},
+		{
+			name: "a request placeholder",
+			json: `{"allowed_origins": ["{http.request.header.Origin}"]}`,
+			want: []string{`holds the placeholder {http.request.header.Origin}, which has no value when the configuration loads`, "{env.CORS_ORIGINS} in JSON"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadCORS(t, tc.json)
+			if err == nil {
+				t.Fatalf("loading %s: no error", tc.json)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not contain %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+}
+
+// TestTheFirstOfTwoCORSHandlersDecides proves what the troubleshooting page
+// says of two cors handlers on one request, which nothing can warn about:
+// the first that runs answers the preflight, and its headers replace the
+// second's on the response; the second decides nothing.
+func TestTheFirstOfTwoCORSHandlersDecides(t *testing.T) {
+	site := provision(t, `{"allowed_origins": ["https://www.example.com"]}`)
+	api := provision(t, `{"allowed_origins": ["https://app.example.com"], "allowed_methods": ["PUT"]}`)
+	s := serve(t, site, func(w http.ResponseWriter, r *http.Request) error {
+		return api.ServeHTTP(w, r, caddyhttp.HandlerFunc(respondOK))
+	})
+
+	resp, _ := s.do(t, http.MethodOptions, preflightHeader("https://app.example.com", "PUT", ""))
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("preflight from the second handler's origin: %d, want 403 from the first", resp.StatusCode)
+	}
+	resp, _ = s.do(t, http.MethodGet, http.Header{"Origin": {"https://app.example.com"}})
+	if got := resp.Header.Values("Access-Control-Allow-Origin"); len(got) != 0 {
+		t.Errorf("request from the second handler's origin: Access-Control-Allow-Origin %q, want none: the first refuses it", got)
+	}
+	resp, _ = s.do(t, http.MethodGet, http.Header{"Origin": {"https://www.example.com"}})
+	if got := resp.Header.Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != "https://www.example.com" {
+		t.Errorf("request from the first handler's origin: Access-Control-Allow-Origin %q, want it, though the second refuses it", got)
+	}
 }

@@ -80,7 +80,7 @@ func BenchmarkReportMode(b *testing.B) {
 		b.Cleanup(cancel)
 		module, err := ctx.LoadModuleByID("http.handlers.cors", raw)
 		if err != nil {
-			b.Skipf("mode %s: %v", mode, err) // a tree without report mode
+			continue // a tree without report mode: its contender is skipped
 		}
 		handlers[mode] = module.(*CORS)
 		useLogger(handlers[mode], discardLogger())
@@ -92,6 +92,9 @@ func BenchmarkReportMode(b *testing.B) {
 				serve = func(w http.ResponseWriter, r *http.Request) error { return c.ServeHTTP(w, r, benchApp) }
 			}
 			b.Run(sc.name+"/"+contender, func(b *testing.B) {
+				if contender != "next_only" && handlers[contender] == nil {
+					b.Skip("no such mode")
+				}
 				w := newReusedWriter()
 				base := preparedRequest(sc.method, sc.header, w)
 				r := base.WithContext(base.Context())

@@ -27,9 +27,56 @@
     });
   }
 
+  // The browser running this page. Each engine words its console messages
+  // its own way; the texts below are the ones the browser tests measured
+  // (integration/testdata/console-messages.md). Chromium is told apart by
+  // navigator.userAgentData, which only it has, or its user agent (Edge,
+  // Opera and the like say "Chrome/" too); Firefox by "Firefox/"; every
+  // other browser on WebKit (Safari, and every browser on iOS) says
+  // "AppleWebKit/" without "Chrome/".
+  const ENGINE = (function () {
+    const ua = navigator.userAgent;
+    if (navigator.userAgentData || ua.includes("Chrome/")) {
+      return {
+        name: "chromium",
+        console: "Chromium's DevTools console (Chrome, Edge) says:",
+        tools: "Open DevTools (F12)",
+        fetchError: "TypeError: Failed to fetch",
+        headerRefused: (url, origin, header) => "Access to fetch at '" + url + "' from origin '" + origin +
+          "' has been blocked by CORS policy: Request header field " + header.toLowerCase() +
+          " is not allowed by Access-Control-Allow-Headers in preflight response.",
+      };
+    }
+    if (ua.includes("Firefox/")) {
+      return {
+        name: "firefox",
+        console: "Firefox's console says:",
+        tools: "Open DevTools (F12)",
+        fetchError: "TypeError: NetworkError when attempting to fetch resource.",
+        headerRefused: (url, origin, header) => "Cross-Origin Request Blocked: The Same Origin Policy " +
+          "disallows reading the remote resource at " + url + ". (Reason: header \u2018" +
+          header.toLowerCase() + "\u2019 is not allowed according to header " +
+          "\u2018Access-Control-Allow-Headers\u2019 from CORS preflight response).",
+      };
+    }
+    if (ua.includes("AppleWebKit/")) {
+      return {
+        name: "webkit",
+        console: "Safari's console says:",
+        tools: "Open Web Inspector (Develop \u2192 Show Web Inspector; the Develop menu is turned on in " +
+          "Safari's settings, Advanced)",
+        fetchError: "TypeError: Load failed",
+        headerRefused: (url, origin, header) => "Request header field " + header +
+          " is not allowed by Access-Control-Allow-Headers.",
+      };
+    }
+    return null; // an engine the demo has no measured texts for
+  })();
+
   const HOW_TO_SEE_WHY =
     "The script gets no details: browsers hide the reason from scripts on purpose. " +
-    "Open DevTools (F12): the Console says why the browser blocked it, and the Network tab " +
+    (ENGINE ? ENGINE.tools : "Open the browser's developer tools") +
+    ": the Console says why the browser blocked it, and the Network tab " +
     "shows the request and its headers.";
 
   // One entry per button. run() sends the request(s) and returns the Response
@@ -103,11 +150,9 @@
           "Caddy's log has the same reason.",
         "The browser never sent the GET itself.",
       ],
-      // The page cannot read the console; this is what Chromium prints there
-      // for this request (the browser test checks it word for word).
-      console: () => "Access to fetch at '" + API + "/hello' from origin '" + location.origin +
-        "' has been blocked by CORS policy: Request header field x-debug-mode is not allowed by " +
-        "Access-Control-Allow-Headers in preflight response.",
+      // The page cannot read the console; this is what this engine prints
+      // there for this request (the browser test checks it word for word).
+      console: () => ENGINE && ENGINE.headerRefused(API + "/hello", location.origin, "X-Debug-Mode"),
     },
 
     "uncovered": {
@@ -185,7 +230,7 @@
     if (consoleText) {
       const label = document.createElement("p");
       label.className = "console-label";
-      label.textContent = "Chromium's DevTools console says:";
+      label.textContent = ENGINE.console;
       const quote = document.createElement("blockquote");
       quote.className = "console-quote";
       quote.textContent = consoleText;
@@ -228,6 +273,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.getElementById("page-origin").textContent = location.origin;
+    if (ENGINE) {
+      document.body.dataset.engine = ENGINE.name;
+      document.getElementById("fetch-error").textContent = ENGINE.fetchError;
+    }
     document.getElementById("api-origin").textContent = API;
     document.getElementById("legacy-origin").textContent = LEGACY;
     for (const id of Object.keys(demos)) {

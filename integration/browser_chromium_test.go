@@ -59,13 +59,23 @@ type chromium struct {
 // startChromium starts headless Chromium in its own process group, with a
 // profile in dir, and opens the one page the tests use.
 func startChromium(dir string) (browserEngine, error) {
+	c, err := startChromiumWith(dir)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// startChromiumWith is startChromium with more command-line switches, for a
+// test that needs a Chromium of its own (chromedp.Flag("name", "value")).
+func startChromiumWith(dir string, switches ...chromedp.ExecAllocatorOption) (*chromium, error) {
 	path, err := chromiumPath()
 	if err != nil {
 		return nil, err
 	}
 	c := &chromium{}
 	var cmd *exec.Cmd
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	options := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -84,7 +94,8 @@ func startChromium(dir string) (browserEngine, error) {
 			c.Env = privateEnv(dir)
 			cmd = c
 		}),
-	)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(options, switches...)...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	c.tab = browserCtx
 	c.cancel = func() {
@@ -92,13 +103,7 @@ func startChromium(dir string) (browserEngine, error) {
 		cancelAlloc()
 	}
 	// The first call starts the browser (and so may not carry a timeout).
-	err = chromedp.Listen(browserCtx, func(ev any) {
-		if e, ok := ev.(*log.EventEntryAdded); ok && e.Entry != nil {
-			c.mu.Lock()
-			c.lines = append(c.lines, e.Entry.Text)
-			c.mu.Unlock()
-		}
-	})
+	err = c.listenConsole()
 	if cmd != nil && cmd.Process != nil {
 		c.pgid = cmd.Process.Pid
 	}
@@ -113,6 +118,36 @@ func startChromium(dir string) (browserEngine, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// listenConsole collects the console lines of c's page.
+func (c *chromium) listenConsole() error {
+	return chromedp.Listen(c.tab, func(ev any) {
+		if e, ok := ev.(*log.EventEntryAdded); ok && e.Entry != nil {
+			c.mu.Lock()
+			c.lines = append(c.lines, e.Entry.Text)
+			c.mu.Unlock()
+		}
+	})
+}
+
+// newTab opens another page in the same browser, with a console of its
+// own, for a test that changes what the DevTools protocol does in its page
+// (the Fetch domain). Its stop closes the page only.
+func (c *chromium) newTab() (*chromium, error) {
+	ctx, cancel := chromedp.NewContext(c.tab)
+	tab := &chromium{tab: ctx, cancel: cancel, product: c.product}
+	if err := tab.listenConsole(); err != nil {
+		cancel()
+		return nil, err
+	}
+	timeout, cancelTimeout := context.WithTimeout(ctx, engineTimeout)
+	defer cancelTimeout()
+	if err := chromedp.Do(timeout); err != nil { // opens the page
+		cancel()
+		return nil, err
+	}
+	return tab, nil
 }
 
 // stop closes Chromium through chromedp, which waits for the main process,

@@ -107,6 +107,7 @@ func TestBrowserDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	measured := measuredTexts(t, filepath.Join("testdata", "console-messages.md"), "header refused")
 	// `root * demo` in the example is relative to the repository root,
 	// where a newcomer runs it; the in-process Caddy shares our directory.
 	t.Chdir("..")
@@ -120,14 +121,48 @@ func TestBrowserDemo(t *testing.T) {
 		t.Run(kind.name, func(t *testing.T) {
 			r := &browserRun{t: t, env: env, kind: kind, engine: useEngine(t, kind)}
 			start := time.Now()
-			r.demo(shotDir)
+			r.demo(shotDir, measured[kind.name])
 			t.Logf("%s: the demo took %s", kind.name, time.Since(start).Round(time.Millisecond))
 		})
 	}
 }
 
-// demo clicks through the demo page in one engine.
-func (r *browserRun) demo(shotDir string) {
+// measuredText is one row of the measured-messages table.
+type measuredText struct {
+	console   []string // the console lines, with the placeholders <url> and <page origin>
+	rejection string   // what the fetch promise rejected with
+}
+
+// measuredTexts returns the rows of failure in the measured-messages table
+// at path, by engine.
+func measuredTexts(t *testing.T, path, failure string) map[string]measuredText {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]measuredText{}
+	for _, line := range strings.Split(string(data), "\n") {
+		cells := strings.Split(line, " | ")
+		if len(cells) == 4 && cells[0] == "| "+failure {
+			texts[cells[1]] = measuredText{
+				console:   strings.Split(cells[2], "<br>"),
+				rejection: strings.TrimSuffix(cells[3], " |"),
+			}
+		}
+	}
+	if len(texts) == 0 {
+		t.Fatalf("%s has no row for %q", path, failure)
+	}
+	return texts
+}
+
+// demoTools is what each engine's developer tools are called.
+var demoTools = map[string]string{"chromium": "DevTools", "firefox": "DevTools", "webkit": "Web Inspector"}
+
+// demo clicks through the demo page in one engine; measured is the
+// engine's row for a refused header in the measured-messages table.
+func (r *browserRun) demo(shotDir string, measured measuredText) {
 	t := r.t
 	page := "http://localhost:" + demoPorts["8080"] + "/"
 	r.open(page)
@@ -135,6 +170,17 @@ func (r *browserRun) demo(shotDir string) {
 	r.eval(`document.getElementById("api-origin").textContent`, &api)
 	if want := "http://localhost:" + demoPorts["8081"]; api != want {
 		t.Fatalf("the page shows the API at %q, want %q: /demo-config.js not served?", api, want)
+	}
+
+	// The page knows which engine it runs in, and says what its scripts get.
+	var engine, fetchError string
+	r.eval(`document.body.dataset.engine || ""`, &engine)
+	r.eval(`document.getElementById("fetch-error").textContent`, &fetchError)
+	if engine != r.kind.name {
+		t.Errorf("the page thinks it runs in %q, not %s", engine, r.kind.name)
+	}
+	if fetchError != measured.rejection {
+		t.Errorf("the page says scripts get %q; %s rejects with %q", fetchError, r.kind.name, measured.rejection)
 	}
 
 	// Every button on the page is one of demoOutcomes, and vice versa.
@@ -189,17 +235,24 @@ func (r *browserRun) demo(shotDir string) {
 		if shown.EmptyValues != 0 {
 			t.Errorf("%s: %d facts show nothing at all; an empty value must read \"(empty)\":\n%s", id, shown.EmptyValues, shown.Text)
 		}
-		if outcome == "blocked" && !strings.Contains(shown.Text, "DevTools") {
-			t.Errorf("%s: a blocked result must point to DevTools; it says:\n%s", id, shown.Text)
+		if tools := demoTools[r.kind.name]; outcome == "blocked" && !strings.Contains(shown.Text, tools) {
+			t.Errorf("%s: a blocked result must point to %s; it says:\n%s", id, tools, shown.Text)
 		}
-		// The page cannot read the console: the card quotes what Chromium
-		// prints there, and Chromium must really print it. (Firefox and
-		// WebKit word it their own way: integration/testdata/console-messages.md.)
-		if demoConsoleQuoted[id] && shown.Console == "" {
-			t.Errorf("%s: the card quotes no console message", id)
+		if outcome == "blocked" && !strings.Contains(shown.Text, measured.rejection) {
+			t.Errorf("%s: a blocked result must show what the script saw, %q; it says:\n%s", id, measured.rejection, shown.Text)
 		}
-		if shown.Console != "" && r.kind.name == chromiumKind.name {
+		// The page cannot read the console: the card quotes what this
+		// engine prints there, as measured (the cause's line), and the
+		// engine must really print it where the test can read its console.
+		if demoConsoleQuoted[id] {
+			want := strings.NewReplacer("<url>", api+"/hello", "<page origin>", page[:len(page)-1],
+				"x-debug", "x-debug-mode", "X-Debug", "X-Debug-Mode").Replace(measured.console[0])
+			if shown.Console != want {
+				t.Errorf("%s: the card quotes %q; %s prints %q", id, shown.Console, r.kind.name, want)
+			}
 			r.wantConsole(api+"/hello", shown.Console)
+		} else if shown.Console != "" {
+			t.Errorf("%s: the card quotes %q, for no measured text", id, shown.Console)
 		}
 	}
 

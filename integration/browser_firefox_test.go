@@ -85,12 +85,33 @@ type bidiMessage struct {
 // startFirefox starts Firefox ESR headless in its own process group, with a
 // fresh profile in dir, and opens a BiDi session on its one tab.
 func startFirefox(dir string) (browserEngine, error) {
+	f, err := startFirefoxWith(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// startFirefoxWith is startFirefox with preferences set in the profile
+// (its user.js), for a test that needs a Firefox of its own.
+func startFirefoxWith(dir string, prefs map[string]any) (*firefox, error) {
 	path, err := firefoxPath()
 	if err != nil {
 		return nil, err
 	}
 	profile := filepath.Join(dir, "profile")
 	if err := os.MkdirAll(profile, 0o700); err != nil {
+		return nil, err
+	}
+	var userJS strings.Builder
+	for name, value := range prefs {
+		v, err := json.Marshal(value)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&userJS, "user_pref(%q, %s);\n", name, v)
+	}
+	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(userJS.String()), 0o600); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(path, "--headless", "--no-remote",

@@ -16,10 +16,14 @@ cd "$(dirname "$0")/.."
 
 # Executions per target: on 2 shared cores FuzzHandler ran 1,000 to 1,500
 # per second, FuzzUnmarshalCaddyfile 1,200 to 2,400, the parsers of
-# internal/ 6,000 to 17,000. A target not listed gets the default.
+# internal/ 6,000 to 17,000 (FuzzParseNginx 20,000, FuzzImport 5,000 to
+# 13,000, FuzzCorsImportAdapts 7,000). A target not listed gets the default.
 declare -A budget=(
 	[FuzzMatcher]=50000
 	[FuzzParseRequestList]=50000
+	[FuzzParseNginx]=50000
+	[FuzzImport]=30000
+	[FuzzCorsImportAdapts]=10000
 	[FuzzUnmarshalCaddyfile]=10000
 	[FuzzHandler]=6000
 )

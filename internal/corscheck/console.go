@@ -140,6 +140,13 @@ func localNetworkAccessDenied(space string) string {
 	return "Permission was denied for this request to access the `" + space + "` address space."
 }
 
+// firefoxLocalNetworkAccessDenied is what Firefox (measured in ESR 153)
+// prints when a public page is denied the Local Network Access permission
+// for url: the same line as for a network error, naming no permission.
+func firefoxLocalNetworkAccessDenied(url string) string {
+	return firefoxBlocked + url + ". (Reason: CORS request did not succeed). Status code: (null)."
+}
+
 // firefoxBlocked starts each of Firefox's CORS console lines.
 const firefoxBlocked = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at "
 

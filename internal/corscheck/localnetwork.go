@@ -43,9 +43,9 @@ func spaceOf(host string) addressSpace {
 	return publicSpace
 }
 
-// LocalNetworkAccess is the verdict on Chromium's Local Network Access
-// permission, which a public page needs to fetch a loopback or local
-// address: the browser asks the user before anything is sent, and no
+// LocalNetworkAccess is the verdict on the Local Network Access permission,
+// which a public page needs in Chromium and Firefox to fetch a loopback or
+// local address: the browser asks the user before anything is sent, and no
 // response header can grant it.
 type LocalNetworkAccess struct {
 	// AddressSpace is where the URL's host lies: "loopback" or "local".
@@ -53,10 +53,11 @@ type LocalNetworkAccess struct {
 	// Permission is what Chromium asks the user for: "loopback-network" or
 	// "local-network".
 	Permission string `json:"permission"`
-	// BrowserAsks: the engine named with --browser has this prompt (only
-	// Chromium does).
+	// BrowserAsks: the engine named with --browser has this permission
+	// (Chromium and Firefox do, WebKit does not).
 	BrowserAsks bool `json:"browser_asks"`
-	// ConsoleMessage is what Chromium prints when the permission is denied.
+	// ConsoleMessage is what the engine prints when the permission is
+	// denied (Chromium's text when the engine has no such permission).
 	ConsoleMessage string `json:"console_message"`
 	Summary        string `json:"summary"`
 }
@@ -74,19 +75,24 @@ func localNetworkAccess(origin string, u *url.URL, b Browser) *LocalNetworkAcces
 	if err != nil || spaceOf(o.Hostname()) != publicSpace {
 		return nil
 	}
-	v := &LocalNetworkAccess{AddressSpace: "local", Permission: "local-network", BrowserAsks: b == Chromium}
+	v := &LocalNetworkAccess{AddressSpace: "local", Permission: "local-network", BrowserAsks: b != WebKit}
 	what := "a local-network address"
 	if target == loopbackSpace {
 		v.AddressSpace, v.Permission, what = "loopback", "loopback-network", "a loopback address"
 	}
+	asker := "Chromium (Chrome 142 and later)"
 	v.ConsoleMessage = localNetworkAccessDenied(v.AddressSpace)
+	if b == Firefox {
+		asker = "Firefox"
+		v.ConsoleMessage = firefoxLocalNetworkAccessDenied(u.String())
+	}
 
 	var s strings.Builder
 	if !v.BrowserAsks {
-		s.WriteString(b.Name() + " has no such prompt; Chromium-based browsers do: ")
+		s.WriteString(b.Name() + " has no such prompt; Chromium-based browsers and Firefox do: ")
 	}
 	s.WriteString("the page's origin " + origin + " is public and " + u.Host + " is " + what +
-		", so Chromium (Chrome 142 and later) asks the user for the " + v.Permission + " permission before it sends anything; " +
+		", so " + asker + " asks the user for the " + v.Permission + " permission before it sends anything; " +
 		"only a page in a secure context (https) can be given it")
 	if o.Scheme != "https" {
 		s.WriteString(", which " + origin + " is not")

@@ -74,8 +74,9 @@ func TestLocalNetworkAccessApplies(t *testing.T) {
 		{"a public IP literal as the origin", "https://203.0.113.7", "http://10.1.2.3/", Chromium, "local-network", "", nil},
 		{"an http public page, not a secure context", "http://app.example.com", "http://127.0.0.1/", Chromium, "loopback-network", "",
 			[]string{"secure context (https) can be given it, which http://app.example.com is not"}},
-		{"in Firefox", appOrigin, "http://127.0.0.1/", Firefox, "loopback-network", "",
-			[]string{"Firefox has no such prompt; Chromium-based browsers do"}},
+		{"in Firefox", appOrigin, "http://127.0.0.1/", Firefox, "loopback-network",
+			"Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://127.0.0.1/. (Reason: CORS request did not succeed). Status code: (null).",
+			[]string{"so Firefox asks the user for the loopback-network permission"}},
 		{"in WebKit", appOrigin, "http://127.0.0.1/", WebKit, "loopback-network", "",
 			[]string{"WebKit has no such prompt"}},
 		{"a public target", appOrigin, "https://api.example.com/", Chromium, "", "", nil},
@@ -99,7 +100,7 @@ func TestLocalNetworkAccessApplies(t *testing.T) {
 				}
 				return
 			}
-			if v == nil || v.Permission != tt.permission || v.BrowserAsks != (tt.browser == Chromium) {
+			if v == nil || v.Permission != tt.permission || v.BrowserAsks != (tt.browser != WebKit) {
 				t.Fatalf("verdict %+v, want the %s permission", v, tt.permission)
 			}
 			if tt.console != "" && v.ConsoleMessage != tt.console {
@@ -133,7 +134,7 @@ func TestRunAddsTheLocalNetworkAccessVerdict(t *testing.T) {
 			"loopback-network permission before it sends anything; only a page in a secure context (https) can be given it. " +
 			"If it is denied, the console shows \"Permission was denied for this request to access the `loopback` address space.\" as a CORS error, " +
 			"but no response header can grant the permission: no CORS configuration fixes it\n"},
-		{appOrigin, Firefox, "Local Network Access: Firefox has no such prompt; Chromium-based browsers do: "},
+		{appOrigin, WebKit, "Local Network Access: WebKit has no such prompt; Chromium-based browsers and Firefox do: "},
 		{"http://localhost:5173", Chromium, ""},
 	}
 	for _, tt := range tests {
@@ -167,7 +168,7 @@ func TestRunAddsTheLocalNetworkAccessVerdict(t *testing.T) {
 				t.Errorf("text output lacks %q:\n%s", tt.text, text.String())
 			}
 			if l := decoded.LNA; l == nil || l.Permission != "loopback-network" || l.AddressSpace != "loopback" ||
-				l.ConsoleMessage != "Permission was denied for this request to access the `loopback` address space." || l.BrowserAsks != (tt.browser == Chromium) {
+				l.ConsoleMessage != "Permission was denied for this request to access the `loopback` address space." || l.BrowserAsks != (tt.browser != WebKit) {
 				t.Errorf("JSON local_network_access %+v:\n%s", l, js.String())
 			}
 		})

@@ -39,8 +39,30 @@ func CheckOrigin(origin string) error {
 	if origin == "*" {
 		return nil
 	}
+	if err := checkPlaceholder(origin); err != nil {
+		return err
+	}
 	_, err := origins.ParsePattern(origin)
 	return err
+}
+
+// checkPlaceholder explains an origin that is, or holds, a placeholder
+// left as written. Origins are fixed when the configuration loads, so a
+// request placeholder can never be one, and an environment variable is
+// read where the configuration is: {$NAME} in a Caddyfile, which Caddy
+// replaces as it reads the file, and {env.NAME} in JSON, which the module
+// replaces as the handler loads.
+func checkPlaceholder(origin string) error {
+	open := strings.IndexByte(origin, '{')
+	end := strings.IndexByte(origin[max(open, 0):], '}')
+	if open < 0 || end < 0 {
+		return nil
+	}
+	placeholder := origin[open : open+end+1]
+	if name, ok := strings.CutPrefix(placeholder[1:len(placeholder)-1], "env."); ok {
+		return fmt.Errorf("origin %q: the placeholder %s is not replaced in a Caddyfile; to take origins from the environment write {$%s}, which Caddy replaces as it reads the Caddyfile (several origins in the variable are separated by spaces)", origin, placeholder, name)
+	}
+	return fmt.Errorf("origin %q holds the placeholder %s, which has no value when the configuration loads: origins are fixed then; to take them from the environment write {$CORS_ORIGINS} in a Caddyfile, {env.CORS_ORIGINS} in JSON", origin, placeholder)
 }
 
 // CheckOriginRegexp checks one configured origin regular expression.
@@ -173,14 +195,23 @@ func (c Config) CheckCombination() error {
 // by default, and a policy that can allow nobody is a mistake. Origins
 // kept in an environment variable vanish without a trace when it is
 // empty or unset, so the message names that cause too.
-var ErrNoOrigin = errors.New("no origin is allowed: list the origins of your frontends (origins https://app.example.com, in JSON \"allowed_origins\"), or write origins * for a public API; if the origins come from an environment variable such as {$CORS_ORIGINS}, it was empty or unset")
+var ErrNoOrigin = errors.New("no origin is allowed: list the origins of your frontends (origins https://app.example.com, in JSON \"allowed_origins\"), or write origins * for a public API; " + emptyVariable)
+
+// errNoOriginWithCredentials is ErrNoOrigin for a policy with credentials,
+// where origins * would be refused in turn.
+var errNoOriginWithCredentials = errors.New("no origin is allowed: list the origins of your frontends (origins https://app.example.com, in JSON \"allowed_origins\"); origins * cannot serve credentials, since it would let every site read your users' data; " + emptyVariable)
+
+const emptyVariable = "if the origins come from an environment variable such as {$CORS_ORIGINS} (in JSON {env.CORS_ORIGINS}), it was empty or unset"
 
 // CheckHasOrigin refuses a configuration with no origin at all.
 func (c Config) CheckHasOrigin() error {
-	if len(c.Origins) == 0 && len(c.OriginRegexps) == 0 {
-		return ErrNoOrigin
+	switch {
+	case len(c.Origins) != 0 || len(c.OriginRegexps) != 0:
+		return nil
+	case c.Credentials:
+		return errNoOriginWithCredentials
 	}
-	return nil
+	return ErrNoOrigin
 }
 
 // Warning is a setting that loads but is probably not what the user
@@ -231,7 +262,7 @@ func (c Config) Warnings() []Warning {
 		warn("max_age", "", fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", formatDuration(*c.MaxAge)))
 	}
 	if c.PrivateNetwork {
-		warn("private_network", "", "private_network answers Private Network Access preflights, which Chrome has put on hold in favour of Local Network Access (a permission prompt using ordinary CORS headers); Firefox and Safari send neither")
+		warn("private_network", "", "private_network answers Private Network Access preflights, which only older Chromium sends: Chrome removed them in 2025 in favour of Local Network Access, a permission the user grants in the browser and that no response header can give; Firefox and Safari send neither")
 	}
 	return warnings
 }

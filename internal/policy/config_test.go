@@ -33,6 +33,17 @@ func TestNewReportsEveryErrorTogether(t *testing.T) {
 	}
 }
 
+// TestNoOriginWithCredentialsDoesNotSuggestAnyOrigin proves that a policy
+// with credentials and no origin is shown the fix that can load: listing
+// origins, not origins *, which credentials refuse.
+func TestNoOriginWithCredentialsDoesNotSuggestAnyOrigin(t *testing.T) {
+	_, err := New(Config{Credentials: true})
+	if err == nil || strings.Contains(err.Error(), "write origins *") || !strings.Contains(err.Error(), "origins * cannot serve credentials") ||
+		!strings.Contains(err.Error(), "origins https://app.example.com") {
+		t.Errorf("got %v, want the origins listed, and origins * named as refused with credentials", err)
+	}
+}
+
 func TestNewRefusesAPolicyWithoutOrigin(t *testing.T) {
 	_, err := New(Config{Methods: []string{"PUT"}})
 	if !errors.Is(err, ErrNoOrigin) || !strings.Contains(err.Error(), "origins *") || !strings.Contains(err.Error(), "{$CORS_ORIGINS}") {
@@ -139,7 +150,7 @@ func TestWarnings(t *testing.T) {
 		{"plain http without credentials", Config{Origins: []string{"http://a.example"}}, ""},
 		{"max_age above 2h", Config{Origins: []string{"*"}, MaxAge: seconds(3 * 3600)}, "more than 2h"},
 		{"max_age of 2h", Config{Origins: []string{"*"}, MaxAge: seconds(2 * 3600)}, ""},
-		{"private network", Config{Origins: []string{"*"}, PrivateNetwork: true}, "on hold"},
+		{"private network", Config{Origins: []string{"*"}, PrivateNetwork: true}, "only older Chromium sends: Chrome removed them in 2025"},
 		{"any origin next to others", Config{Origins: []string{"*", "https://a.example"}}, "make no difference"},
 		{"loopback http with a trailing dot with credentials", Config{Origins: []string{"http://localhost.:3000"}, Credentials: true}, ""},
 		{"lower-case method browsers do not normalize", Config{Origins: []string{"*"}, Methods: []string{"patch"}}, `method "patch" is not upper case`},

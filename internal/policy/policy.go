@@ -56,6 +56,10 @@ func New(c Config) (*Policy, error) {
 			p.anyOrigin = true
 			continue
 		}
+		if err := checkPlaceholder(o); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		pattern, err := origins.ParsePattern(o)
 		errs = append(errs, err)
 		patterns = append(patterns, pattern)
