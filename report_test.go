@@ -335,3 +335,30 @@ func TestModeIsChecked(t *testing.T) {
 		t.Errorf("mode report: %q, %v", c.Mode, err)
 	}
 }
+
+// With preflight_passthrough, enforce mode would add its headers to the
+// application's own answer, with the application's status: a preflight
+// that the application answers 405 fails either way. Without it, the
+// policy's 204 would pass.
+func TestReportModeJudgesPassthroughWithTheApplicationsStatus(t *testing.T) {
+	methodNotAllowed := func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		w.Header().Set("Access-Control-Allow-Methods", "PUT")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return nil
+	}
+	for _, tt := range []struct {
+		config string
+		want   float64
+	}{
+		{`{"mode":"report","allowed_origins":["` + app + `"],"allowed_methods":["PUT"]}`, 1},
+		{`{"mode":"report","allowed_origins":["` + app + `"],"allowed_methods":["PUT"],"preflight_passthrough":true}`, 0},
+	} {
+		before := disagreementCount(t, "preflight", "looser", "status")
+		behind := serve(t, provision(t, tt.config), methodNotAllowed)
+		behind.do(t, http.MethodOptions, preflightHeader(app, "PUT", ""))
+		if got := disagreementCount(t, "preflight", "looser", "status") - before; got != tt.want {
+			t.Errorf("%s: looser status counted %v, want %v", tt.config, got, tt.want)
+		}
+	}
+}

@@ -103,7 +103,7 @@ func (r *Response) Judge(req *BrowserRequest, status int) Reason {
 // fail the same checks.
 func judge(req *BrowserRequest, status int, value func(name string) string) Reason {
 	// Fetch: CORS check.
-	switch allowOrigin := strings.Trim(value("Access-Control-Allow-Origin"), " \t"); {
+	switch allowOrigin := headers.TrimOWS(value("Access-Control-Allow-Origin")); {
 	case allowOrigin == "*" && req.Credentialed:
 		return ReasonCredentials
 	case allowOrigin == "*":
@@ -135,11 +135,11 @@ func judge(req *BrowserRequest, status int, value func(name string) string) Reas
 // covers any method without credentials; else the method must be listed,
 // byte for byte (R21-R23, R26).
 func allowsMethod(list, method string, credentialed bool) bool {
-	listed, wildcard, ok := findInList(list, method, false)
+	wildcard, ok := parseList(list)
 	switch {
 	case !ok:
 		return false
-	case methods.IsSafelisted(method) || listed:
+	case methods.IsSafelisted(method) || listHas(list, method, false):
 		return true
 	}
 	return wildcard && !credentialed
@@ -150,17 +150,22 @@ func allowsMethod(list, method string, credentialed bool) bool {
 // case-insensitively; `*` covers all but Authorization, and only without
 // credentials (R31, R32).
 func allowsHeaders(list string, requested []string, credentialed bool) bool {
-	if _, _, ok := findInList(list, "", true); !ok {
+	wildcard, ok := parseList(list)
+	if !ok {
 		return false
+	}
+	// An answer that echoes the request's list, as the policy's does,
+	// lists every name.
+	if len(requested) == 1 && strings.EqualFold(list, requested[0]) {
+		return true
 	}
 	for _, line := range requested {
 		for elem := range strings.SplitSeq(line, ",") {
-			name := strings.Trim(elem, " \t")
-			if name == "" {
+			name := headers.TrimOWS(elem)
+			if name == "" || listHas(list, name, true) {
 				continue
 			}
-			listed, wildcard, _ := findInList(list, name, true)
-			if !listed && (!wildcard || credentialed || strings.EqualFold(name, "Authorization")) {
+			if !wildcard || credentialed || strings.EqualFold(name, "Authorization") {
 				return false
 			}
 		}
@@ -168,23 +173,31 @@ func allowsHeaders(list string, requested []string, credentialed bool) bool {
 	return true
 }
 
-// findInList reads a response's comma-separated list of tokens (R26) and
-// reports whether it holds name (byte for byte, or case-insensitively
-// with fold), whether it holds `*`, and whether it parses: one element
+// parseList reads a response's comma-separated list of tokens (R26): it
+// reports whether the list holds `*`, and whether it parses: one element
 // that is not a token fails the whole list. Empty elements are allowed, as
 // in every HTTP list.
-func findInList(list, name string, fold bool) (listed, wildcard, ok bool) {
+func parseList(list string) (wildcard, ok bool) {
 	for elem := range strings.SplitSeq(list, ",") {
-		elem = strings.Trim(elem, " \t")
-		switch {
+		switch elem = headers.TrimOWS(elem); {
 		case elem == "":
 		case !headers.IsToken(elem):
-			return false, false, false
+			return false, false
 		case elem == "*":
 			wildcard = true
-		case elem == name || fold && strings.EqualFold(elem, name):
-			listed = true
 		}
 	}
-	return listed, wildcard, true
+	return wildcard, true
+}
+
+// listHas reports whether a list that parses holds name, byte for byte, or
+// case-insensitively with fold.
+func listHas(list, name string, fold bool) bool {
+	for elem := range strings.SplitSeq(list, ",") {
+		elem = headers.TrimOWS(elem)
+		if elem == name || fold && strings.EqualFold(elem, name) {
+			return true
+		}
+	}
+	return false
 }
