@@ -114,6 +114,7 @@ func preflightMatcherWarning(matcher string, matcherSet caddy.ModuleMap) string 
 //		private_network
 //		preflight_status      <code>
 //		preflight_passthrough
+//		mode                  enforce|report
 //	}
 //
 // Origins may be given inline, in origins lines, or both; list
@@ -173,6 +174,8 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 			err = c.parseMaxAge(d)
 		case "preflight_status":
 			err = c.parsePreflightStatus(d)
+		case "mode":
+			err = c.parseMode(d)
 		default:
 			err = d.Errf("unrecognized subdirective '%s'", subdirective)
 		}

@@ -14,6 +14,9 @@ import (
 // ServeHTTP answers preflights and sends every other request on to next,
 // with the CORS headers its response must carry.
 func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if c.report {
+		return c.serveReport(w, r, next)
+	}
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	switch kind, origin := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
@@ -67,6 +70,7 @@ func (c *CORS) record(r *http.Request, repl *caddy.Replacer, kind policy.Kind, r
 const (
 	placeholderAllowed = "http.cors.allowed"
 	placeholderReason  = "http.cors.reason"
+	placeholderMode    = "http.cors.mode"
 )
 
 // The placeholders are provided by a function added to the request's
@@ -77,30 +81,36 @@ const (
 // handler that sets {http.cors.*} itself wins, and of two cors handlers on
 // one request, the first one's outcome shows.
 var (
-	notCORSPlaceholders = placeholders("", "")
-	outcomePlaceholders = func() (providers [len(outcomes)]caddy.ReplacerFunc) {
-		for i, reason := range outcomes {
-			allowed := "false"
-			if reason == "" {
-				allowed = "true"
-			}
-			providers[i] = placeholders(allowed, string(reason))
-		}
-		return providers
-	}()
+	notCORSPlaceholders = placeholders(modeEnforce, "", "")
+	outcomePlaceholders = outcomeProviders(modeEnforce)
 )
 
-// placeholders provides {http.cors.allowed} and {http.cors.reason}. The
-// values are boxed once, here: a string returned as any would allocate on
-// every request.
-func placeholders(allowed, reason string) caddy.ReplacerFunc {
-	boxedAllowed, boxedReason := any(allowed), any(reason)
+// outcomeProviders gives the placeholders of each outcome, by position in
+// outcomes, for a handler in mode.
+func outcomeProviders(mode string) (providers [len(outcomes)]caddy.ReplacerFunc) {
+	for i, reason := range outcomes {
+		allowed := "false"
+		if reason == "" {
+			allowed = "true"
+		}
+		providers[i] = placeholders(mode, allowed, string(reason))
+	}
+	return providers
+}
+
+// placeholders provides {http.cors.allowed}, {http.cors.reason} and
+// {http.cors.mode}. The values are boxed once, here: a string returned as
+// any would allocate on every request.
+func placeholders(mode, allowed, reason string) caddy.ReplacerFunc {
+	boxedAllowed, boxedReason, boxedMode := any(allowed), any(reason), any(mode)
 	return func(key string) (any, bool) {
 		switch key {
 		case placeholderAllowed:
 			return boxedAllowed, true
 		case placeholderReason:
 			return boxedReason, true
+		case placeholderMode:
+			return boxedMode, true
 		}
 		return nil, false
 	}
@@ -165,6 +175,9 @@ type responseWriter struct {
 	wrapped   caddyhttp.ResponseWriterWrapper // storage for the embedded pointer
 	response  policy.Response
 	committed bool
+	// report, in report mode, compares the response with the policy's
+	// answer instead of applying it.
+	report *reportState
 }
 
 // Writers are pooled because every request passes through one; none is used
@@ -185,9 +198,14 @@ func putResponseWriter(rw *responseWriter) {
 	responseWriters.Put(rw)
 }
 
-func (rw *responseWriter) commit() {
+// commit is given the status of the response, for report mode.
+func (rw *responseWriter) commit(status int) {
 	if !rw.committed {
 		rw.committed = true
+		if rw.report != nil {
+			rw.report.compare(rw.Header(), status)
+			return
+		}
 		rw.response.Apply(rw.Header())
 	}
 }
@@ -198,24 +216,24 @@ func (rw *responseWriter) commit() {
 // and reverse_proxy restores the header map after relaying them.
 func (rw *responseWriter) WriteHeader(status int) {
 	if status >= 200 || status == http.StatusSwitchingProtocols {
-		rw.commit()
+		rw.commit(status)
 	}
 	rw.ResponseWriterWrapper.WriteHeader(status)
 }
 
 func (rw *responseWriter) Write(b []byte) (int, error) {
-	rw.commit()
+	rw.commit(http.StatusOK)
 	return rw.ResponseWriterWrapper.Write(b)
 }
 
 func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
-	rw.commit()
+	rw.commit(http.StatusOK)
 	return rw.ResponseWriterWrapper.ReadFrom(r)
 }
 
 // FlushError is what http.ResponseController calls to flush.
 func (rw *responseWriter) FlushError() error {
-	rw.commit()
+	rw.commit(http.StatusOK)
 	return http.NewResponseController(rw.ResponseWriterWrapper).Flush()
 }
 

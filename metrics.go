@@ -29,6 +29,41 @@ var requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 var outcomes = [...]policy.Reason{"", policy.ReasonOrigin, policy.ReasonMalformed,
 	policy.ReasonMethod, policy.ReasonHeader}
 
+// reportRequestsTotal is requestsTotal for handlers in report mode, with
+// the result the request would have had. Its own name keeps would-be
+// refusals out of the sums of real ones.
+var reportRequestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Namespace: "caddy",
+	Subsystem: "http",
+	Name:      "cors_report_requests_total",
+	Help:      "CORS requests seen by cors handlers in report mode, by server, kind (preflight, actual), the result enforce mode would give (allowed, rejected) and reason of a rejection.",
+}, []string{"server", "kind", "result", "reason"})
+
+// reportDisagreementsTotal counts, in report mode, the responses whose
+// own CORS headers a browser judges otherwise than the policy's answer:
+// stricter when the policy would refuse what the application allows,
+// looser when it would allow what the application refuses, with the reason
+// of the side that refuses.
+var reportDisagreementsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Namespace: "caddy",
+	Subsystem: "http",
+	Name:      "cors_report_disagreements_total",
+	Help:      "Responses of cors handlers in report mode that a browser would judge otherwise with the policy's CORS headers than with the application's own, by kind (preflight, actual), disagreement (stricter: enforcing would refuse what the application allows; looser: the reverse) and reason of the refusing side.",
+}, []string{"kind", "disagreement", "reason"})
+
+// disagreementCounters are the series of reportDisagreementsTotal, by
+// position in disagreements, kindIndex and position in judgedReasons.
+var disagreementCounters = func() (counters [len(disagreements)][len(kindNames)][len(judgedReasons)]prometheus.Counter) {
+	for d, disagreement := range disagreements {
+		for k, kind := range kindNames {
+			for r, reason := range judgedReasons {
+				counters[d][k][r] = reportDisagreementsTotal.WithLabelValues(kind, disagreement, string(reason))
+			}
+		}
+	}
+	return counters
+}()
+
 // kindNames name the kinds of CORS request in labels and logs, by
 // kindIndex.
 var kindNames = [...]string{"preflight", "actual"}
@@ -54,7 +89,7 @@ type serverCounters struct {
 	counters [len(kindNames)][len(outcomes)]prometheus.Counter // nil where the outcome cannot occur
 }
 
-func newServerCounters(server *caddyhttp.Server) *serverCounters {
+func newServerCounters(vec *prometheus.CounterVec, server *caddyhttp.Server) *serverCounters {
 	// As Caddy's own HTTP metrics name a server they cannot find.
 	name := "UNKNOWN"
 	if server != nil && server.Name() != "" {
@@ -70,7 +105,7 @@ func newServerCounters(server *caddyhttp.Server) *serverCounters {
 			if reason == "" {
 				result = "allowed"
 			}
-			sc.counters[k][o] = requestsTotal.WithLabelValues(name, kind, result, string(reason))
+			sc.counters[k][o] = vec.WithLabelValues(name, kind, result, string(reason))
 		}
 	}
 	return sc
@@ -80,6 +115,7 @@ func newServerCounters(server *caddyhttp.Server) *serverCounters {
 // belongs to, which it learns from its first request, since Provision is
 // not told.
 type requestCounters struct {
+	vec     *prometheus.CounterVec
 	current atomic.Pointer[serverCounters]
 }
 
@@ -88,20 +124,32 @@ func (rc *requestCounters) count(r *http.Request, kind policy.Kind, outcome int)
 	server, _ := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
 	sc := rc.current.Load()
 	if sc == nil || sc.server != server {
-		sc = newServerCounters(server)
+		sc = newServerCounters(rc.vec, server)
 		rc.current.Store(sc)
 	}
 	sc.counters[kindIndex(kind)][outcome].Inc()
 }
 
-// registerMetrics adds the collector to a configuration's registry; the
-// same collector is already there when several cors handlers exist.
-func registerMetrics(registry *prometheus.Registry) error {
-	err := registry.Register(requestsTotal)
-	if already := (prometheus.AlreadyRegisteredError{}); errors.As(err, &already) {
-		return nil
+// collectors are the metrics a handler counts into: the report mode ones
+// only for a handler in report mode, so that other configurations do not
+// show their empty series.
+func (c *CORS) collectors() []prometheus.Collector {
+	if c.report {
+		return []prometheus.Collector{requestsTotal, reportRequestsTotal, reportDisagreementsTotal}
 	}
-	return err
+	return []prometheus.Collector{requestsTotal}
+}
+
+// registerMetrics adds the collectors to a configuration's registry; the
+// same collector is already there when several cors handlers exist.
+func registerMetrics(registry *prometheus.Registry, collectors ...prometheus.Collector) error {
+	for _, collector := range collectors {
+		err := registry.Register(collector)
+		if already := (prometheus.AlreadyRegisteredError{}); err != nil && !errors.As(err, &already) {
+			return err
+		}
+	}
+	return nil
 }
 
 // outcomeIndex is the position in outcomes of how a request ended; an

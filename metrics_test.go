@@ -56,7 +56,7 @@ func TestRequestsAreCountedByKindResultAndReason(t *testing.T) {
 func TestMetricsRegisterOncePerRegistry(t *testing.T) {
 	registry := prometheus.NewPedanticRegistry()
 	for range 2 {
-		if err := registerMetrics(registry); err != nil {
+		if err := registerMetrics(registry, requestsTotal); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,7 +64,7 @@ func TestMetricsRegisterOncePerRegistry(t *testing.T) {
 	if err != nil || len(families) != 1 || families[0].GetName() != "caddy_http_cors_requests_total" {
 		t.Fatalf("gathered %v, %v", families, err)
 	}
-	if err := registerMetrics(prometheus.NewPedanticRegistry()); err != nil {
+	if err := registerMetrics(prometheus.NewPedanticRegistry(), requestsTotal); err != nil {
 		t.Errorf("a new configuration's registry: %v", err)
 	}
 }

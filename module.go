@@ -46,9 +46,18 @@ func init() {
 // The configuration is checked when it loads; a dangerous or meaningless
 // one is refused with a message that says what to write instead.
 //
+// With `mode` `report`, the handler judges every request the same way and
+// changes nothing: it adds and removes no header, hands preflights on to
+// the next handler and refuses nothing. It records what it would have done
+// in its logs, metrics and placeholders, and compares, as a browser would
+// judge them, the CORS headers the application sends with those it would
+// have sent.
+//
 // This handler provides the placeholders `{http.cors.allowed}` (`true` or
-// `false`, empty for a request without `Origin`) and `{http.cors.reason}`
-// (`origin`, `malformed`, `method` or `header`; empty when allowed). A value another handler sets under the same name takes
+// `false`, empty for a request without `Origin`), `{http.cors.reason}`
+// (`origin`, `malformed`, `method` or `header`; empty when allowed) and `{http.cors.mode}` (`enforce` or `report`, for every
+// request the handler sees); in report mode the first two tell what would
+// have happened. A value another handler sets under the same name takes
 // precedence, and with two `cors` handlers on one request, the first
 // one's outcome shows.
 //
@@ -131,10 +140,23 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
+	// `enforce` answers preflights and sets the CORS headers of responses.
+	// `report` only judges each request as `enforce` would, changes
+	// nothing, and records the would-be result, and where the
+	// application's own CORS headers disagree with the policy's, in logs
+	// (`CORS preflight would be rejected`, `CORS policy would be
+	// stricter`, ...) and in the metrics
+	// `caddy_http_cors_report_requests_total` and
+	// `caddy_http_cors_report_disagreements_total`. Default: `enforce`.
+	Mode string `json:"mode,omitempty"`
+
 	policy   *policy.Policy
+	report   bool
 	logger   *zap.Logger
 	refusals *refusalGate     // which refusal lines are written
 	counters *requestCounters // the metrics it counts into
+	// disagreements, in report mode, gates the disagreement log lines.
+	disagreements *disagreementGate
 }
 
 // CaddyModule returns the Caddy module information.
@@ -149,16 +171,21 @@ func (CORS) CaddyModule() caddy.ModuleInfo {
 // problem is reported at once, each with what to write instead.
 func (c *CORS) Provision(ctx caddy.Context) error {
 	c.logger = ctx.Logger()
+	c.report = c.Mode == modeReport
 	c.refusals = new(refusalGate)
-	c.counters = new(requestCounters)
-	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+	c.counters = &requestCounters{vec: requestsTotal}
+	if c.report {
+		c.counters = &requestCounters{vec: reportRequestsTotal}
+		c.disagreements = new(disagreementGate)
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry(), c.collectors()...); err != nil {
 		return err
 	}
 	cfg := c.config()
 	written := cfg.Origins
 	cfg.Origins = replaceGlobalPlaceholders(written)
 	p, err := policy.New(cfg)
-	if err != nil {
+	if err := errors.Join(checkMode(c.Mode), err); err != nil {
 		return errors.Join(placeholdersBehind(written, cfg), err)
 	}
 	// What the JSON shows is warned about here, whatever wrote it; from a

@@ -40,12 +40,18 @@ var (
 func loadHandler(t testing.TB, config string) *CORS {
 	t.Helper()
 	c := provision(t, config)
-	useLogger(c, zap.New(zapcore.NewCore(
+	useLogger(c, discardLogger())
+	return c
+}
+
+// discardLogger is like Caddy's default logger (JSON, info level), and
+// writes to io.Discard.
+func discardLogger() *zap.Logger {
+	return zap.New(zapcore.NewCore(
 		zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()),
 		zapcore.AddSync(io.Discard),
 		zapcore.InfoLevel,
-	)))
-	return c
+	))
 }
 
 // writeOK is the next handler of these tests: a 200 with a small body,

@@ -122,6 +122,9 @@ func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, 
 	if kind == policy.Preflight {
 		level, msg = zapcore.InfoLevel, "CORS preflight rejected"
 	}
+	if c.report {
+		msg = wouldBeRejected[kindIndex(kind)]
+	}
 	if !c.logger.Core().Enabled(level) || !c.refusals.open(kind, outcome) {
 		return
 	}

@@ -63,7 +63,7 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 	for _, line := range lines {
 		for {
 			elem, rest, more := strings.Cut(line, ",")
-			name := trimOWS(elem)
+			name := TrimOWS(elem)
 			lower := name
 			if hasUpper(name) {
 				lower = strings.ToLower(name)
@@ -106,8 +106,8 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 	return b.String(), rejected, nil
 }
 
-// trimOWS trims RFC 9110 optional white space: spaces and tabs.
-func trimOWS(s string) string {
+// TrimOWS trims RFC 9110 optional white space: spaces and tabs.
+func TrimOWS(s string) string {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
 		s = s[1:]
 	}
