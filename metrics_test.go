@@ -77,7 +77,7 @@ func TestNoSeriesForOutcomesThatCannotOccur(t *testing.T) {
 	s.do(t, "OPTIONS", preflightHeader(app, "PUT", ""))
 
 	registry := prometheus.NewPedanticRegistry()
-	if err := registerMetrics(registry); err != nil {
+	if err := registerMetrics(registry, requestsTotal); err != nil {
 		t.Fatal(err)
 	}
 	families, err := registry.Gather()

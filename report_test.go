@@ -94,7 +94,7 @@ func reportCorpus() []reportCase {
 func reportCount(t *testing.T, kind, result, reason string) float64 {
 	t.Helper()
 	var m dto.Metric
-	if err := reportRequestsTotal.WithLabelValues(kind, result, reason).Write(&m); err != nil {
+	if err := reportRequestsTotal.WithLabelValues("UNKNOWN", kind, result, reason).Write(&m); err != nil {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
