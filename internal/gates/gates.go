@@ -1,0 +1,288 @@
+// Package gates guards two doors that CORS leaves open: CORS decides what a
+// page may read, but a page from any site can open a WebSocket (browsers
+// send Origin on the handshake and apply no CORS to it) and send a form
+// POST (a simple request has no preflight). A gate refuses those requests
+// from origins the policy does not allow, before they reach the next
+// handler.
+package gates
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/caddy-cors/cors/internal/policy"
+)
+
+// Set is the gates one handler enforces.
+type Set uint8
+
+const (
+	// WebSocket refuses WebSocket opening handshakes from origins that are
+	// neither allowed nor the request's own.
+	WebSocket Set = 1 << iota
+	// UnsafeMethods refuses cross-origin requests with a method other than
+	// GET, HEAD and OPTIONS, in the order of Go's
+	// http.CrossOriginProtection.
+	UnsafeMethods
+)
+
+// Names of the gates, as written in a configuration.
+const (
+	NameWebSocket     = "websocket"
+	NameUnsafeMethods = "unsafe_methods"
+)
+
+// The reasons a gate gives in logs, metrics and {http.cors.reason}.
+const (
+	ReasonWebSocketOrigin   policy.Reason = "websocket_origin"
+	ReasonUnsafeCrossOrigin policy.Reason = "unsafe_cross_origin"
+)
+
+// Check checks one configured gate name.
+func Check(name string) error {
+	_, err := parse(name)
+	return err
+}
+
+func parse(name string) (Set, error) {
+	switch name {
+	case NameWebSocket:
+		return WebSocket, nil
+	case NameUnsafeMethods:
+		return UnsafeMethods, nil
+	}
+	return 0, fmt.Errorf("enforce %q is not a gate: write websocket (WebSocket handshakes) or unsafe_methods (cross-origin POST, PUT, DELETE, ...)", policy.Printable(name, policy.MaxValueLen))
+}
+
+// Parse gives the set of gates named in a configuration, and every error
+// of its names.
+func Parse(names []string) (Set, error) {
+	var s Set
+	var errs []error
+	for _, name := range names {
+		g, err := parse(name)
+		errs = append(errs, err)
+		s |= g
+	}
+	return s, errors.Join(errs...)
+}
+
+// CheckCombination refuses gates together with a policy that allows any
+// origin: they could refuse nothing.
+func CheckCombination(names, origins []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	for _, o := range origins {
+		if o == "*" {
+			return errors.New("enforce cannot be combined with origins * (in JSON, allowed_origins [\"*\"]): every origin is allowed, so the gates would refuse nothing; list the origins of your frontends")
+		}
+	}
+	return nil
+}
+
+// Policy is what a gate asks whether an origin is allowed: the same
+// question the CORS policy answers for every request, so that an origin
+// allowed to read is allowed through the gates, and only such an origin.
+type Policy interface {
+	AllowsOrigin(origin string) bool
+}
+
+// Refusal says which gate refused a request and why. The zero value is no
+// refusal: it is returned by value, so that passing a gate costs no
+// allocation.
+type Refusal struct {
+	Gate      Set    // 0: the request passes
+	origin    string // the first Origin line, as sent
+	origins   int    // how many Origin lines
+	method    string
+	fetchSite string // Sec-Fetch-Site, when it refused without Origin
+}
+
+// Refused reports whether r is a refusal.
+func (r Refusal) Refused() bool { return r.Gate != 0 }
+
+// Check runs the gates of s on a request whose Origin field lines are
+// origin (looked up once for the whole request by the caller). p says
+// which origins are allowed.
+func (s Set) Check(r *http.Request, origin []string, p Policy) Refusal {
+	if s&WebSocket != 0 && IsWebSocketHandshake(r) && len(origin) > 0 && !ownOrAllowed(r, origin, p) {
+		return Refusal{Gate: WebSocket, origin: origin[0], origins: len(origin), method: r.Method}
+	}
+	if s&UnsafeMethods != 0 {
+		return checkUnsafe(r, origin, p)
+	}
+	return Refusal{}
+}
+
+// IsWebSocketHandshake reports whether r opens a WebSocket: over HTTP/1.1 a
+// request with Upgrade: websocket (RFC 6455); over HTTP/2 and HTTP/3 an
+// extended CONNECT with :protocol websocket (RFC 8441, RFC 9220), which
+// Go's HTTP/2 server exposes as a ":protocol" header and quic-go's HTTP/3
+// server as the request's Proto. Any method with Upgrade counts, not only
+// GET: reverse_proxy relays the upgrade whatever the method.
+func IsWebSocketHandshake(r *http.Request) bool {
+	if r.Method == http.MethodConnect {
+		switch r.ProtoMajor {
+		case 2:
+			protocol := r.Header[":protocol"]
+			return len(protocol) == 1 && strings.EqualFold(protocol[0], "websocket")
+		case 3:
+			return strings.EqualFold(r.Proto, "websocket")
+		}
+		return false
+	}
+	upgrade, ok := r.Header["Upgrade"]
+	return ok && hasToken(upgrade, "websocket")
+}
+
+// hasToken reports whether one of the comma-separated lists in values holds
+// token, compared case-insensitively, as Upgrade is (RFC 9110 7.8).
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for v != "" {
+			var elem string
+			elem, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(elem), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkUnsafe is Go 1.25's http.CrossOriginProtection.Check, without its
+// bypass patterns (CVE-2025-47910): scope the gate with a request matcher
+// instead.
+func checkUnsafe(r *http.Request, origin []string, p Policy) Refusal {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return Refusal{}
+	}
+	// Fetch metadata: a browser that sends it tells cross-site from
+	// same-origin itself.
+	switch site := firstLine(r.Header["Sec-Fetch-Site"]); site {
+	case "":
+	case "same-origin", "none":
+		return Refusal{}
+	default:
+		if len(origin) == 1 && p.AllowsOrigin(origin[0]) {
+			return Refusal{}
+		}
+		return Refusal{Gate: UnsafeMethods, origin: firstLine(origin), origins: len(origin), method: r.Method, fetchSite: site}
+	}
+	// An older browser: Origin alone. Neither header: not a browser, or
+	// one too old to be helped.
+	if len(origin) == 0 || ownOrAllowed(r, origin, p) {
+		return Refusal{}
+	}
+	return Refusal{Gate: UnsafeMethods, origin: origin[0], origins: len(origin), method: r.Method}
+}
+
+func firstLine(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return lines[0]
+}
+
+// ownOrAllowed reports whether a request's one Origin line is its own
+// origin or one the policy allows. Several Origin lines are never sent by
+// a browser, and pass neither test.
+func ownOrAllowed(r *http.Request, origin []string, p Policy) bool {
+	return len(origin) == 1 && (IsOwnOrigin(origin[0], r.TLS != nil, r.Host) || p.AllowsOrigin(origin[0]))
+}
+
+// IsOwnOrigin reports whether origin is the origin of a request received
+// over TLS or not, with Host host: the scheme from the connection, never
+// from X-Forwarded-Proto (which any client can send; gorilla/csrf's
+// CVE-2025-24358 read the scheme from the wrong place), the host compared
+// case-insensitively, the scheme's default port elided on both sides.
+// Scheme, host and port must all match (gorilla/csrf's CVE-2025-47909
+// compared hosts only).
+func IsOwnOrigin(origin string, tls bool, host string) bool {
+	scheme, defaultPort := "http://", ":80"
+	if tls {
+		scheme, defaultPort = "https://", ":443"
+	}
+	rest, ok := strings.CutPrefix(origin, scheme)
+	if !ok {
+		return false
+	}
+	host = strings.TrimSuffix(host, defaultPort)
+	rest = strings.TrimSuffix(rest, defaultPort)
+	return host != "" && strings.EqualFold(rest, host)
+}
+
+// Vary is the Vary of a refusal's answer: the request fields the gate
+// judged.
+func (r Refusal) Vary() string {
+	if r.Gate == UnsafeMethods {
+		return "Origin, Sec-Fetch-Site"
+	}
+	return "Origin"
+}
+
+// Reason is the refusal's reason, for logs, metrics and placeholders.
+func (r Refusal) Reason() policy.Reason {
+	switch r.Gate {
+	case WebSocket:
+		return ReasonWebSocketOrigin
+	case UnsafeMethods:
+		return ReasonUnsafeCrossOrigin
+	}
+	return ""
+}
+
+// Prefix starts the one-line body of a refusal's answer.
+func (r Refusal) Prefix() string {
+	if r.Gate == WebSocket {
+		return "WebSocket handshake rejected: "
+	}
+	return "Cross-origin request rejected: "
+}
+
+// AppendMessage appends what was refused, for people, to b: the origin
+// and, for a method, the method, each cut to policy.MaxValueLen visible
+// ASCII bytes. Given a b with room for MessageLen more bytes, it does not
+// allocate.
+func (r Refusal) AppendMessage(b []byte) []byte {
+	switch {
+	case r.origins > 1:
+		b = append(b, "a request with "...)
+		b = strconv.AppendInt(b, int64(r.origins), 10)
+		b = append(b, " Origin headers"...)
+	case r.origins == 0:
+		b = append(b, "a request with Sec-Fetch-Site "...)
+		b = appendQuoted(b, r.fetchSite)
+		b = append(b, " and no Origin"...)
+	default:
+		b = append(b, "origin "...)
+		b = appendQuoted(b, r.origin)
+	}
+	if r.Gate == WebSocket {
+		if r.origins > 1 {
+			return append(b, " may not open a WebSocket"...)
+		}
+		return append(b, " is not allowed"...)
+	}
+	b = append(b, " may not send "...)
+	return policy.AppendPrintable(b, r.method, policy.MaxValueLen, false)
+}
+
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = policy.AppendPrintable(b, s, policy.MaxValueLen, true)
+	return append(b, '"')
+}
+
+// MessageLen bounds the length of what AppendMessage appends.
+func (r Refusal) MessageLen() int {
+	// The longest fixed text, each quoted value escaped at worst (\" or
+	// \\), its quotes and "...", the method and its "...".
+	return len("a request with Sec-Fetch-Site  and no Origin may not open a WebSocket") + 20 +
+		2*policy.MaxValueLen + len(`""...`) + policy.MaxValueLen + len("...")
+}
