@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/caddy-cors/cors/internal/gates"
 	"github.com/caddy-cors/cors/internal/policy"
 )
 
@@ -106,6 +107,7 @@ func preflightMatcherWarning(matcher string, matcherSet caddy.ModuleMap) string 
 //		private_network
 //		preflight_status      <code>
 //		preflight_passthrough
+//		enforce               websocket | unsafe_methods ...
 //	}
 //
 // Origins may be given inline, in origins lines, or both; list
@@ -164,6 +166,8 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 			err = c.parseMaxAge(d)
 		case "preflight_status":
 			err = c.parsePreflightStatus(d)
+		case "enforce":
+			err = appendRequiredArgs(d, subdirective, &c.Enforce, gates.Check, lines)
 		default:
 			err = d.Errf("unrecognized subdirective '%s'", subdirective)
 		}
@@ -172,7 +176,8 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 		}
 		seen[subdirective] = true
 		errs = append(errs, err, skipRestOfLine(d, subdirective, err == nil))
-		for _, err := range unjoin(c.config().CheckCombination()) {
+		combinations := errors.Join(c.config().CheckCombination(), gates.CheckCombination(c.Enforce, c.AllowedOrigins))
+		for _, err := range unjoin(combinations) {
 			if !reported[err.Error()] {
 				reported[err.Error()] = true
 				errs = append(errs, d.WrapErr(err))
@@ -214,7 +219,7 @@ func unjoin(err error) []error {
 
 func isSingleValued(subdirective string) bool {
 	switch subdirective {
-	case "origins", "origin_regexp", "methods", "headers", "expose":
+	case "origins", "origin_regexp", "methods", "headers", "expose", "enforce":
 		return false
 	}
 	return true

@@ -21,7 +21,13 @@ import (
 // with the CORS headers its response must carry.
 func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	switch kind, origin := policy.Classify(r.Method, r.Header); kind {
+	kind, origin := policy.Classify(r.Method, r.Header)
+	if c.gates != 0 {
+		if refusal := c.gates.Check(r, origin, c.policy); refusal.Refused() {
+			return c.refuseAtGate(w, r, repl, origin, refusal)
+		}
+	}
+	switch kind {
 	case policy.Preflight:
 		response, rejection := c.policy.Preflight(origin, r.Header)
 		outcome := record(repl, kind, rejection)

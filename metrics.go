@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/caddy-cors/cors/internal/gates"
 	"github.com/caddy-cors/cors/internal/policy"
 )
 
@@ -22,7 +23,8 @@ var requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 // outcomes are the reasons a request can end with, allowed first.
 var outcomes = [...]policy.Reason{"", policy.ReasonOrigin, policy.ReasonMalformed,
-	policy.ReasonMethod, policy.ReasonHeader, policy.ReasonPrivateNetwork}
+	policy.ReasonMethod, policy.ReasonHeader, policy.ReasonPrivateNetwork,
+	gates.ReasonWebSocketOrigin, gates.ReasonUnsafeCrossOrigin}
 
 // requestCounters holds every series, resolved once, so that counting a
 // request is an atomic add with no label lookup or allocation.

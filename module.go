@@ -4,11 +4,13 @@
 package cors
 
 import (
+	"errors"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/caddy-cors/cors/internal/gates"
 	"github.com/caddy-cors/cors/internal/policy"
 )
 
@@ -119,7 +121,29 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
+	// Gates that refuse what CORS alone does not stop, from origins that
+	// are neither allowed nor the request's own, with a 403 before the next
+	// handler runs:
+	//
+	// - `websocket`: WebSocket opening handshakes (HTTP/1.1 `Upgrade:
+	// websocket`, or an HTTP/2 or HTTP/3 extended `CONNECT`). A handshake
+	// without `Origin` (not from a browser) passes.
+	// - `unsafe_methods`: requests with a method other than `GET`, `HEAD`
+	// and `OPTIONS`, judged as Go's `http.CrossOriginProtection` judges
+	// them: `Sec-Fetch-Site: same-origin` or `none` passes, another value
+	// only with an allowed `Origin`; without `Sec-Fetch-Site`, the
+	// request's own or an allowed `Origin` passes; with neither header,
+	// the request passes.
+	//
+	// The request's own origin is its scheme (`https` over TLS) and `Host`
+	// as Caddy received them, never `X-Forwarded-*`. Refusals carry the
+	// reasons `websocket_origin` and `unsafe_cross_origin`. Cannot be
+	// combined with `*` in `allowed_origins`. Scope a gate with a request
+	// matcher on the handler.
+	Enforce []string `json:"enforce,omitempty"`
+
 	policy      *policy.Policy
+	gates       gates.Set
 	logger      *zap.Logger
 	refusalKeys refusalKeys
 }
@@ -142,9 +166,11 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 	}
 	cfg := c.config()
 	p, err := policy.New(cfg)
-	if err != nil {
+	set, gatesErr := gates.Parse(c.Enforce)
+	if err := errors.Join(err, gatesErr, gates.CheckCombination(c.Enforce, c.AllowedOrigins)); err != nil {
 		return err
 	}
+	c.gates = set
 	if warnings, fromCaddyfile := adaptedWarningsOf(c); fromCaddyfile {
 		for _, w := range warnings {
 			if w.File == "" {
