@@ -281,8 +281,32 @@ func appendQuoted(b []byte, s string) []byte {
 
 // MessageLen bounds the length of what AppendMessage appends.
 func (r Refusal) MessageLen() int {
-	// The longest fixed text, each quoted value escaped at worst (\" or
-	// \\), its quotes and "...", the method and its "...".
-	return len("a request with Sec-Fetch-Site  and no Origin may not open a WebSocket") + 20 +
-		2*policy.MaxValueLen + len(`""...`) + policy.MaxValueLen + len("...")
+	var n int
+	switch {
+	case r.origins > 1:
+		n = len("a request with  Origin headers") + 20
+	case r.origins == 0:
+		n = len("a request with Sec-Fetch-Site  and no Origin") + quotedLen(r.fetchSite)
+	default:
+		n = len("origin ") + quotedLen(r.origin)
+	}
+	if r.Gate == WebSocket {
+		return n + len(" may not open a WebSocket")
+	}
+	return n + len(" may not send ") + printableLen(r.method)
+}
+
+// printableLen bounds the length of s as policy.AppendPrintable writes it
+// unquoted.
+func printableLen(s string) int {
+	if len(s) > policy.MaxValueLen {
+		return policy.MaxValueLen + len("...")
+	}
+	return len(s)
+}
+
+// quotedLen bounds the length of s as appendQuoted writes it: each byte
+// may be escaped (\" or \\).
+func quotedLen(s string) int {
+	return 2*printableLen(s) + len(`""`)
 }

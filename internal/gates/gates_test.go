@@ -75,6 +75,7 @@ func TestWebSocketGate(t *testing.T) {
 		{"HTTP/2 extended CONNECT of another protocol", h2("webtransport"), false, ""},
 		{"HTTP/3 extended CONNECT websocket", h3("websocket"), true, `origin "https://evil.example" is not allowed`},
 		{"HTTP/3 plain CONNECT", h3("HTTP/3.0"), false, ""},
+		{"quotes are escaped within the bound", handshake(strings.Repeat(`"`, 100)), true, `origin "` + strings.Repeat(`\"`, 64) + `..." is not allowed`},
 		{"value is cut and escaped", handshake("https://\"evil\x01" + strings.Repeat("e", 100)), true, `origin "https://\"evil?` + strings.Repeat("e", 50) + `..." is not allowed`},
 	}
 	for _, tt := range tests {
@@ -248,6 +249,22 @@ func TestPassingCostsNoAllocation(t *testing.T) {
 			_ = (WebSocket | UnsafeMethods).Check(r, r.Header["Origin"], testPolicy)
 		}); n != 0 {
 			t.Errorf("%s %v: %v allocations, want 0", r.Method, r.Header, n)
+		}
+	}
+}
+
+// TestMessageLenBoundsEveryMessage: the body of a refusal is built in
+// one allocation of MessageLen, whatever the values were.
+func TestMessageLenBoundsEveryMessage(t *testing.T) {
+	values := []string{"", "x", strings.Repeat(`"\`, 100), strings.Repeat("\xff", 70), refused}
+	for _, gate := range []Set{WebSocket, UnsafeMethods} {
+		for _, v := range values {
+			for _, origins := range []int{0, 1, 3} {
+				r := Refusal{Gate: gate, origin: v, origins: origins, method: v, fetchSite: v}
+				if got := len(r.AppendMessage(nil)); got > r.MessageLen() {
+					t.Errorf("%+v: message of %d bytes, MessageLen %d", r, got, r.MessageLen())
+				}
+			}
 		}
 	}
 }
