@@ -21,13 +21,7 @@ import (
 // with the CORS headers its response must carry.
 func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	kind, origin := policy.Classify(r.Method, r.Header)
-	if c.gates != 0 {
-		if refusal := c.gates.Check(r, origin, c.policy); refusal.Refused() {
-			return c.refuseAtGate(w, r, repl, origin, refusal)
-		}
-	}
-	switch kind {
+	switch kind, origin := policy.Classify(r.Method, r.Header); kind {
 	case policy.Preflight:
 		response, rejection := c.policy.Preflight(origin, r.Header)
 		outcome := record(repl, kind, rejection)
@@ -47,6 +41,12 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	case policy.Actual:
 		response, rejection := c.policy.Actual(origin)
+		// enforce: the gates judge with the policy's verdict (gates.go).
+		if c.gates != 0 {
+			if refusal := c.gates.Check(r, origin, !rejection.Refused()); refusal.Refused() {
+				return c.refuseAtGate(w, r, repl, origin, refusal)
+			}
+		}
 		outcome := record(repl, kind, rejection)
 		if rejection.Refused() {
 			c.logRejection(kind, r, origin, outcome, rejection, nil)
@@ -57,6 +57,12 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return serveNext(w, r, next, &response)
 
 	default:
+		// enforce: a write with fetch metadata but no Origin (gates.go).
+		if c.gates != 0 {
+			if refusal := c.gates.Check(r, nil, false); refusal.Refused() {
+				return c.refuseAtGate(w, r, repl, nil, refusal)
+			}
+		}
 		if repl != nil {
 			repl.Map(notCORSPlaceholders)
 		}

@@ -84,13 +84,6 @@ func CheckCombination(names, origins []string) error {
 	return nil
 }
 
-// Policy is what a gate asks whether an origin is allowed: the same
-// question the CORS policy answers for every request, so that an origin
-// allowed to read is allowed through the gates, and only such an origin.
-type Policy interface {
-	AllowsOrigin(origin string) bool
-}
-
 // Refusal says which gate refused a request and why. The zero value is no
 // refusal: it is returned by value, so that passing a gate costs no
 // allocation.
@@ -106,14 +99,17 @@ type Refusal struct {
 func (r Refusal) Refused() bool { return r.Gate != 0 }
 
 // Check runs the gates of s on a request whose Origin field lines are
-// origin (looked up once for the whole request by the caller). p says
-// which origins are allowed.
-func (s Set) Check(r *http.Request, origin []string, p Policy) Refusal {
-	if s&WebSocket != 0 && IsWebSocketHandshake(r) && len(origin) > 0 && !ownOrAllowed(r, origin, p) {
+// origin (looked up once for the whole request by the caller). allowed is
+// the policy's verdict on that origin, the one it gives the request's CORS
+// answer: a gate asks nothing of its own, so an origin may pass a gate
+// exactly when it may read, and the policy is asked once per request.
+func (s Set) Check(r *http.Request, origin []string, allowed bool) Refusal {
+	// A handshake without Origin is not a browser's: it passes.
+	if s&WebSocket != 0 && len(origin) > 0 && IsWebSocketHandshake(r) && !ownOrAllowed(r, origin, allowed) {
 		return Refusal{Gate: WebSocket, origin: origin[0], origins: len(origin), method: r.Method}
 	}
 	if s&UnsafeMethods != 0 {
-		return checkUnsafe(r, origin, p)
+		return checkUnsafe(r, origin, allowed)
 	}
 	return Refusal{}
 }
@@ -136,7 +132,8 @@ func IsWebSocketHandshake(r *http.Request) bool {
 		return false
 	}
 	upgrade, ok := r.Header["Upgrade"]
-	return ok && hasToken(upgrade, "websocket")
+	// What browsers send, before the general case.
+	return ok && (len(upgrade) == 1 && upgrade[0] == "websocket" || hasToken(upgrade, "websocket"))
 }
 
 // hasToken reports whether one of the comma-separated lists in values holds
@@ -157,7 +154,7 @@ func hasToken(values []string, token string) bool {
 // checkUnsafe is Go 1.25's http.CrossOriginProtection.Check, without its
 // bypass patterns (CVE-2025-47910): scope the gate with a request matcher
 // instead.
-func checkUnsafe(r *http.Request, origin []string, p Policy) Refusal {
+func checkUnsafe(r *http.Request, origin []string, allowed bool) Refusal {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return Refusal{}
@@ -169,14 +166,14 @@ func checkUnsafe(r *http.Request, origin []string, p Policy) Refusal {
 	case "same-origin", "none":
 		return Refusal{}
 	default:
-		if len(origin) == 1 && p.AllowsOrigin(origin[0]) {
+		if allowed {
 			return Refusal{}
 		}
 		return Refusal{Gate: UnsafeMethods, origin: firstLine(origin), origins: len(origin), method: r.Method, fetchSite: site}
 	}
 	// An older browser: Origin alone. Neither header: not a browser, or
 	// one too old to be helped.
-	if len(origin) == 0 || ownOrAllowed(r, origin, p) {
+	if len(origin) == 0 || ownOrAllowed(r, origin, allowed) {
 		return Refusal{}
 	}
 	return Refusal{Gate: UnsafeMethods, origin: origin[0], origins: len(origin), method: r.Method}
@@ -189,11 +186,11 @@ func firstLine(lines []string) string {
 	return lines[0]
 }
 
-// ownOrAllowed reports whether a request's one Origin line is its own
-// origin or one the policy allows. Several Origin lines are never sent by
-// a browser, and pass neither test.
-func ownOrAllowed(r *http.Request, origin []string, p Policy) bool {
-	return len(origin) == 1 && (IsOwnOrigin(origin[0], r.TLS != nil, r.Host) || p.AllowsOrigin(origin[0]))
+// ownOrAllowed reports whether a request's one Origin line is allowed or
+// its own origin. Several Origin lines are never sent by a browser, and
+// are neither.
+func ownOrAllowed(r *http.Request, origin []string, allowed bool) bool {
+	return allowed || len(origin) == 1 && IsOwnOrigin(origin[0], r.TLS != nil, r.Host)
 }
 
 // IsOwnOrigin reports whether origin is the origin of a request received
