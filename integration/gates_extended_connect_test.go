@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 x/net's HTTP/2 transport sends an extended CONNECT's :protocol, which net/http's refuses.
+
 package integration
 
 import (
