@@ -34,8 +34,10 @@ func init() {
 // header or private network access that is not, when the origin is allowed,
 // so that the browser's console names what failed.
 //
-// Other requests always go on to the next handler: CORS is not access
-// control, a browser enforces it on the response. The handler owns the
+// Other requests go on to the next handler: CORS is not access control, a
+// browser enforces it on the response. The gates of `enforce` are the
+// exception: they refuse WebSocket handshakes and cross-origin writes from
+// origins that are not allowed. The handler owns the
 // `Access-Control-Allow-*`, `Access-Control-Expose-Headers` and
 // `Access-Control-Max-Age` response headers: whatever a later handler or an
 // upstream put there is replaced, or removed for a refused origin. `Vary`
@@ -46,8 +48,9 @@ func init() {
 //
 // This handler provides the placeholders `{http.cors.allowed}` (`true` or
 // `false`, empty for a request without `Origin`) and `{http.cors.reason}`
-// (`origin`, `malformed`, `method`, `header` or `private_network`; empty
-// when allowed). A value another handler sets under the same name takes
+// (`origin`, `malformed`, `method`, `header` or `private_network`, and
+// `websocket_origin` or `unsafe_cross_origin` for a refusal by a gate of
+// `enforce`; empty when allowed). A value another handler sets under the same name takes
 // precedence, and with two `cors` handlers on one request, the first
 // one's outcome shows.
 //
