@@ -47,11 +47,16 @@ const extendedConnectChild = "CORS_TEST_EXTENDED_CONNECT_CHILD"
 //     there in both runs.
 func TestWebSocketGateOverExtendedConnect(t *testing.T) {
 	requireIntegration(t)
+	// Not os.Args[0]: the tests that run Caddy's commands rewrite it.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, xconnect := range []string{"1", "0"} {
 		t.Run("GODEBUG=http2xconnect="+xconnect, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestExtendedConnectInChildProcess$", "-test.v", "-test.count=1")
+			cmd := exec.CommandContext(ctx, self, "-test.run=^TestExtendedConnectInChildProcess$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), "GODEBUG=http2xconnect="+xconnect, extendedConnectChild+"="+xconnect)
 			out, err := cmd.CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "--- PASS: TestExtendedConnectInChildProcess") {
