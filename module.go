@@ -128,8 +128,8 @@ type CORS struct {
 	// are neither allowed nor the request's own, with a 403 before the next
 	// handler runs:
 	//
-	// - `websocket`: WebSocket opening handshakes (HTTP/1.1 `Upgrade:
-	// websocket`, or an HTTP/2 or HTTP/3 extended `CONNECT`). A handshake
+	// - `websocket`: WebSocket opening handshakes (an HTTP/1.1 `GET` with
+	// `Upgrade: websocket`, or an HTTP/2 or HTTP/3 extended `CONNECT`). A handshake
 	// without `Origin` (not from a browser) passes.
 	// - `unsafe_methods`: requests with a method other than `GET`, `HEAD`
 	// and `OPTIONS`, judged as Go's `http.CrossOriginProtection` judges

@@ -114,14 +114,20 @@ func (s Set) Check(r *http.Request, origin []string, allowed bool) Refusal {
 	return Refusal{}
 }
 
-// IsWebSocketHandshake reports whether r opens a WebSocket: over HTTP/1.1 a
-// request with Upgrade: websocket (RFC 6455); over HTTP/2 and HTTP/3 an
-// extended CONNECT with :protocol websocket (RFC 8441, RFC 9220), which
-// Go's HTTP/2 server exposes as a ":protocol" header and quic-go's HTTP/3
-// server as the request's Proto. Any method with Upgrade counts, not only
-// GET: reverse_proxy relays the upgrade whatever the method.
+// IsWebSocketHandshake reports whether r opens a WebSocket as browsers do:
+// over HTTP/1.1 a GET with Upgrade: websocket (RFC 6455); over HTTP/2 and
+// HTTP/3 an extended CONNECT with :protocol websocket (RFC 8441, RFC 9220),
+// which Go's HTTP/2 server exposes as a ":protocol" header and quic-go's
+// HTTP/3 server as the request's Proto. Only a GET: a page cannot send
+// Upgrade with any other method (it is a forbidden request header), and
+// not looking for it saves every other request a header lookup.
 func IsWebSocketHandshake(r *http.Request) bool {
-	if r.Method == http.MethodConnect {
+	switch r.Method {
+	case http.MethodGet:
+		upgrade, ok := r.Header["Upgrade"]
+		// What browsers send, before the general case.
+		return ok && (len(upgrade) == 1 && upgrade[0] == "websocket" || hasToken(upgrade, "websocket"))
+	case http.MethodConnect:
 		switch r.ProtoMajor {
 		case 2:
 			protocol := r.Header[":protocol"]
@@ -129,11 +135,8 @@ func IsWebSocketHandshake(r *http.Request) bool {
 		case 3:
 			return strings.EqualFold(r.Proto, "websocket")
 		}
-		return false
 	}
-	upgrade, ok := r.Header["Upgrade"]
-	// What browsers send, before the general case.
-	return ok && (len(upgrade) == 1 && upgrade[0] == "websocket" || hasToken(upgrade, "websocket"))
+	return false
 }
 
 // hasToken reports whether one of the comma-separated lists in values holds

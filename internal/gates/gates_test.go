@@ -77,6 +77,7 @@ func TestWebSocketGate(t *testing.T) {
 		{"Upgrade token in a list, any case", request(http.MethodGet, http.Header{"Upgrade": {"h2c, WebSocket"}, "Origin": {refused}}), true, `origin "https://evil.example" is not allowed`},
 		{"other upgrades are not the gate's", request(http.MethodGet, http.Header{"Upgrade": {"h2c"}, "Origin": {refused}}), false, ""},
 		{"a request without Upgrade is not a handshake", request(http.MethodGet, http.Header{"Origin": {refused}}), false, ""},
+		{"only a GET upgrades as browsers do", request(http.MethodPost, http.Header{"Upgrade": {"websocket"}, "Origin": {refused}}), false, ""},
 		{"HTTP/2 extended CONNECT websocket", h2("websocket"), true, `origin "https://evil.example" is not allowed`},
 		{"HTTP/2 extended CONNECT of another protocol", h2("webtransport"), false, ""},
 		{"HTTP/3 extended CONNECT websocket", h3("websocket"), true, `origin "https://evil.example" is not allowed`},
