@@ -108,8 +108,10 @@ func (s Set) Check(r *http.Request, origin []string, allowed bool) Refusal {
 	if s&WebSocket != 0 && len(origin) > 0 && IsWebSocketHandshake(r) && !ownOrAllowed(r, origin, allowed) {
 		return Refusal{Gate: WebSocket, origin: origin[0], origins: len(origin), method: r.Method}
 	}
-	if s&UnsafeMethods != 0 {
-		return checkUnsafe(r, origin, allowed)
+	if s&UnsafeMethods != 0 && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+		if site, refused := refusesWrite(r, origin, allowed); refused {
+			return Refusal{Gate: UnsafeMethods, origin: firstLine(origin), origins: len(origin), method: r.Method, fetchSite: site}
+		}
 	}
 	return Refusal{}
 }
@@ -154,32 +156,23 @@ func hasToken(values []string, token string) bool {
 	return false
 }
 
-// checkUnsafe is Go 1.25's http.CrossOriginProtection.Check, without its
-// bypass patterns (CVE-2025-47910): scope the gate with a request matcher
-// instead.
-func checkUnsafe(r *http.Request, origin []string, allowed bool) Refusal {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return Refusal{}
-	}
+// refusesWrite is Go 1.25's http.CrossOriginProtection.Check for a
+// request with an unsafe method, without its bypass patterns
+// (CVE-2025-47910): scope the gate with a request matcher instead. It gives
+// the Sec-Fetch-Site that refused a request without Origin.
+func refusesWrite(r *http.Request, origin []string, allowed bool) (string, bool) {
 	// Fetch metadata: a browser that sends it tells cross-site from
 	// same-origin itself.
 	switch site := firstLine(r.Header["Sec-Fetch-Site"]); site {
 	case "":
 	case "same-origin", "none":
-		return Refusal{}
+		return "", false
 	default:
-		if allowed {
-			return Refusal{}
-		}
-		return Refusal{Gate: UnsafeMethods, origin: firstLine(origin), origins: len(origin), method: r.Method, fetchSite: site}
+		return site, !allowed
 	}
 	// An older browser: Origin alone. Neither header: not a browser, or
 	// one too old to be helped.
-	if len(origin) == 0 || ownOrAllowed(r, origin, allowed) {
-		return Refusal{}
-	}
-	return Refusal{Gate: UnsafeMethods, origin: origin[0], origins: len(origin), method: r.Method}
+	return "", len(origin) > 0 && !ownOrAllowed(r, origin, allowed)
 }
 
 func firstLine(lines []string) string {
@@ -214,7 +207,8 @@ func IsOwnOrigin(origin string, tls bool, host string) bool {
 	}
 	host = strings.TrimSuffix(host, defaultPort)
 	rest = strings.TrimSuffix(rest, defaultPort)
-	return host != "" && strings.EqualFold(rest, host)
+	// Browsers send the host in lower case, and so do most Host headers.
+	return host != "" && (rest == host || strings.EqualFold(rest, host))
 }
 
 // Vary is the Vary of a refusal's answer: the request fields the gate
