@@ -166,8 +166,8 @@ func (p *Policy) checkOrigin(values []string) (string, Rejection) {
 }
 
 // AllowsOrigin reports whether origin, the value of a request's one Origin
-// line, is allowed: the one question every answer of the policy, and every
-// gate, asks of an origin.
+// line, is allowed: the one question every answer of the policy asks of an
+// origin (the gates of enforce judge with the answer it gave).
 func (p *Policy) AllowsOrigin(origin string) bool {
 	return p.anyOrigin || p.origins.Allows(origin)
 }
