@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"go.uber.org/zap"
 
+	"github.com/caddy-cors/cors/internal/gates"
 	"github.com/caddy-cors/cors/internal/policy"
 )
 
@@ -115,6 +116,7 @@ func preflightMatcherWarning(matcher string, matcherSet caddy.ModuleMap) string 
 //		preflight_status      <code>
 //		preflight_passthrough
 //		mode                  enforce|report
+//		enforce               websocket | unsafe_methods ...
 //	}
 //
 // Origins may be given inline, in origins lines, or both; list
@@ -176,6 +178,8 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 			err = c.parsePreflightStatus(d)
 		case "mode":
 			err = c.parseMode(d)
+		case "enforce":
+			err = appendRequiredArgs(d, subdirective, &c.Enforce, gates.Check, lines)
 		default:
 			err = d.Errf("unrecognized subdirective '%s'", subdirective)
 		}
@@ -191,7 +195,8 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 		if combination.Credentials {
 			combination.OriginRegexps, judged = combination.OriginRegexps[judged:], len(combination.OriginRegexps)
 		}
-		for _, err := range unjoin(combination.CheckCombination()) {
+		combinations := errors.Join(combination.CheckCombination(), gates.CheckCombination(c.Enforce, c.AllowedOrigins))
+		for _, err := range unjoin(combinations) {
 			if !reported[err.Error()] {
 				reported[err.Error()] = true
 				errs = append(errs, d.WrapErr(err))
@@ -233,7 +238,7 @@ func unjoin(err error) []error {
 
 func isSingleValued(subdirective string) bool {
 	switch subdirective {
-	case "origins", "origin_regexp", "methods", "headers", "expose":
+	case "origins", "origin_regexp", "methods", "headers", "expose", "enforce":
 		return false
 	}
 	return true

@@ -38,6 +38,12 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	case policy.Actual:
 		response, rejection := c.policy.Actual(origin)
+		// enforce: the gates judge with the policy's verdict (gates.go).
+		if c.gates != 0 {
+			if refusal := c.gates.Check(r, origin, !rejection.Refused()); refusal.Refused() {
+				return c.refuseAtGate(w, r, repl, origin, refusal)
+			}
+		}
 		outcome := c.record(r, repl, kind, rejection)
 		if rejection.Refused() {
 			c.logRejection(kind, r, origin, outcome, rejection, nil)
@@ -48,6 +54,12 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return serveNext(w, r, next, &response)
 
 	default:
+		// enforce: a write with fetch metadata but no Origin (gates.go).
+		if c.gates != 0 {
+			if refusal := c.gates.Check(r, nil, false); refusal.Refused() {
+				return c.refuseAtGate(w, r, repl, nil, refusal)
+			}
+		}
 		if repl != nil {
 			repl.Map(notCORSPlaceholders)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/caddy-cors/cors/internal/gates"
 	"github.com/caddy-cors/cors/internal/policy"
 )
 
@@ -27,7 +28,8 @@ var requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 // outcomes are the reasons a request can end with, allowed first.
 var outcomes = [...]policy.Reason{"", policy.ReasonOrigin, policy.ReasonMalformed,
-	policy.ReasonMethod, policy.ReasonHeader}
+	policy.ReasonMethod, policy.ReasonHeader,
+	gates.ReasonWebSocketOrigin, gates.ReasonUnsafeCrossOrigin}
 
 // reportRequestsTotal is requestsTotal for handlers in report mode, with
 // the result the request would have had. Its own name keeps would-be
@@ -76,10 +78,17 @@ func kindIndex(kind policy.Kind) int {
 }
 
 // occurs reports whether a request of the kind at kindIndex k can end with
-// the outcome at position o: only a preflight asks for a method or headers.
-// The others have no series, so that none sits at 0 forever.
+// the outcome at position o: only a preflight asks for a method or headers,
+// and only other requests meet the gates of enforce. The others have no
+// series, so that none sits at 0 forever.
 func occurs(k, o int) bool {
-	return k == kindIndex(policy.Preflight) || (outcomes[o] != policy.ReasonMethod && outcomes[o] != policy.ReasonHeader)
+	switch outcomes[o] {
+	case policy.ReasonMethod, policy.ReasonHeader:
+		return k == kindIndex(policy.Preflight)
+	case gates.ReasonWebSocketOrigin, gates.ReasonUnsafeCrossOrigin:
+		return k == kindIndex(policy.Actual)
+	}
+	return true
 }
 
 // serverCounters are the series of one server, resolved once, so that

@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/caddy-cors/cors/internal/gates"
 	"github.com/caddy-cors/cors/internal/policy"
 )
 
@@ -36,8 +37,10 @@ func init() {
 // header that is not, when the origin is allowed, so that the browser's
 // console names what failed.
 //
-// Other requests always go on to the next handler: CORS is not access
-// control, a browser enforces it on the response. The handler owns the
+// Other requests go on to the next handler: CORS is not access control, a
+// browser enforces it on the response. The gates of `enforce` are the
+// exception: they refuse WebSocket handshakes and cross-origin writes from
+// origins that are not allowed. The handler owns the
 // `Access-Control-Allow-*`, `Access-Control-Expose-Headers` and
 // `Access-Control-Max-Age` response headers: whatever a later handler or an
 // upstream put there is replaced, or removed for a refused origin. `Vary`
@@ -55,9 +58,11 @@ func init() {
 //
 // This handler provides the placeholders `{http.cors.allowed}` (`true` or
 // `false`, empty for a request without `Origin`), `{http.cors.reason}`
-// (`origin`, `malformed`, `method` or `header`; empty when allowed) and `{http.cors.mode}` (`enforce` or `report`, for every
-// request the handler sees); in report mode the first two tell what would
-// have happened. A value another handler sets under the same name takes
+// (`origin`, `malformed`, `method` or `header`, and `websocket_origin` or
+// `unsafe_cross_origin` for a refusal by a gate of `enforce`; empty when
+// allowed) and `{http.cors.mode}` (`enforce` or `report`, for every request
+// the handler sees); in report mode the first two tell what would have
+// happened. A value another handler sets under the same name takes
 // precedence, and with two `cors` handlers on one request, the first
 // one's outcome shows.
 //
@@ -140,6 +145,27 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
+	// Gates that refuse what CORS alone does not stop, from origins that
+	// are neither allowed nor the request's own, with a 403 before the next
+	// handler runs:
+	//
+	// - `websocket`: WebSocket opening handshakes (an HTTP/1.1 `GET` with
+	// `Upgrade: websocket`, or an HTTP/2 or HTTP/3 extended `CONNECT`). A handshake
+	// without `Origin` (not from a browser) passes.
+	// - `unsafe_methods`: requests with a method other than `GET`, `HEAD`
+	// and `OPTIONS`, judged as Go's `http.CrossOriginProtection` judges
+	// them: `Sec-Fetch-Site: same-origin` or `none` passes, another value
+	// only with an allowed `Origin`; without `Sec-Fetch-Site`, the
+	// request's own or an allowed `Origin` passes; with neither header,
+	// the request passes.
+	//
+	// The request's own origin is its scheme (`https` over TLS) and `Host`
+	// as Caddy received them, never `X-Forwarded-*`. Refusals carry the
+	// reasons `websocket_origin` and `unsafe_cross_origin`. Cannot be
+	// combined with `*` in `allowed_origins`. Scope a gate with a request
+	// matcher on the handler.
+	Enforce []string `json:"enforce,omitempty"`
+
 	// `enforce` answers preflights and sets the CORS headers of responses.
 	// `report` only judges each request as `enforce` would, changes
 	// nothing, and records the would-be result, and where the
@@ -151,6 +177,7 @@ type CORS struct {
 	Mode string `json:"mode,omitempty"`
 
 	policy   *policy.Policy
+	gates    gates.Set
 	report   bool
 	logger   *zap.Logger
 	refusals *refusalGate     // which refusal lines are written
@@ -185,9 +212,11 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 	written := cfg.Origins
 	cfg.Origins = replaceGlobalPlaceholders(written)
 	p, err := policy.New(cfg)
-	if err := errors.Join(checkMode(c.Mode), err); err != nil {
+	set, gatesErr := gates.Parse(c.Enforce)
+	if err := errors.Join(checkMode(c.Mode), err, gatesErr, gates.CheckCombination(c.Enforce, cfg.Origins)); err != nil {
 		return errors.Join(placeholdersBehind(written, cfg), err)
 	}
+	c.gates = set
 	// What the JSON shows is warned about here, whatever wrote it; from a
 	// Caddyfile, the adapter has also logged each with its line.
 	for _, w := range cfg.Warnings() {

@@ -155,13 +155,20 @@ func (p *Policy) checkOrigin(values []string) (string, Rejection) {
 		return "", reject(ReasonMalformed, "the request has "+strconv.Itoa(len(values))+" Origin headers", "")
 	}
 	origin := values[0]
-	if p.origins.Allows(origin) {
+	if p.AllowsOrigin(origin) {
 		return origin, Rejection{}
 	}
 	if _, ok := origins.Parse(origin); ok {
 		return "", reject(ReasonOrigin, "origin %q is not allowed", origin)
 	}
 	return "", reject(ReasonMalformed, "origin %q is not a valid origin", origin)
+}
+
+// AllowsOrigin reports whether origin, the value of a request's one Origin
+// line, is allowed: the one question every answer of the policy asks of an
+// origin (the gates of enforce judge with the answer it gave).
+func (p *Policy) AllowsOrigin(origin string) bool {
+	return p.anyOrigin || p.origins.Allows(origin)
 }
 
 // Actual answers a CORS request that is not a preflight, given its Origin
