@@ -100,6 +100,7 @@ func TestNoSeriesForOutcomesThatCannotOccur(t *testing.T) {
 		{"preflight", "allowed", ""}, {"preflight", "rejected", "origin"}, {"preflight", "rejected", "malformed"},
 		{"preflight", "rejected", "method"}, {"preflight", "rejected", "header"},
 		{"actual", "allowed", ""}, {"actual", "rejected", "origin"}, {"actual", "rejected", "malformed"},
+		{"actual", "rejected", "websocket_origin"}, {"actual", "rejected", "unsafe_cross_origin"},
 	} {
 		if !series[want] {
 			t.Errorf("no series %v", want)

@@ -266,7 +266,7 @@ func (c Config) Warnings() []Warning {
 		warn("max_age", "", fmt.Sprintf("max_age %s is more than 2h: Chromium keeps a preflight at most 2h and Safari 10m, so they ignore the rest", formatDuration(*c.MaxAge)))
 	}
 	if c.PrivateNetwork {
-		warn("private_network", "", "private_network answers Private Network Access preflights, which only older Chromium sends: Chrome removed them in 2025 in favour of Local Network Access, a permission the user grants in the browser and that no response header can give; Firefox and Safari send neither")
+		warn("private_network", "", "private_network answers Private Network Access preflights, which only older Chromium sends: Chrome removed them in 2025 in favour of Local Network Access, a permission the user grants in the browser and that no response header can give; Firefox and Safari send no such preflight")
 	}
 	return warnings
 }
