@@ -16,6 +16,19 @@ import (
 // counted, shown in the placeholders and logged (sampled) like a refused
 // CORS request, under its own reason.
 func (c *CORS) refuseAtGate(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, origin []string, refusal gates.Refusal) error {
+	body := c.recordGateRefusal(r, repl, origin, refusal)
+	response := policy.Response{Vary: refusal.Vary()}
+	response.ApplyWith(w.Header(), refusalHeaderNames, refusalHeaderValues)
+	w.WriteHeader(http.StatusForbidden)
+	_, err := w.Write(body)
+	return err
+}
+
+// recordGateRefusal counts a refusal by a gate, shows it in the
+// placeholders and logs it (sampled) like a refused CORS request, under its
+// own reason; in report mode, as the refusal it would be. It returns the
+// body of the answer.
+func (c *CORS) recordGateRefusal(r *http.Request, repl *caddy.Replacer, origin []string, refusal gates.Refusal) []byte {
 	rejection := policy.Rejection{Reason: refusal.Reason()}
 	outcome := c.record(r, repl, policy.Actual, rejection)
 	prefix := refusal.Prefix()
@@ -23,10 +36,5 @@ func (c *CORS) refuseAtGate(w http.ResponseWriter, r *http.Request, repl *caddy.
 	body = refusal.AppendMessage(append(body, prefix...))
 	body = append(body, '\n')
 	c.logRejection(policy.Actual, r, origin, outcome, rejection, body[len(prefix):len(body)-1])
-
-	response := policy.Response{Vary: refusal.Vary()}
-	response.ApplyWith(w.Header(), refusalHeaderNames, refusalHeaderValues)
-	w.WriteHeader(http.StatusForbidden)
-	_, err := w.Write(body)
-	return err
+	return body
 }

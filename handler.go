@@ -74,7 +74,11 @@ func (c *CORS) record(r *http.Request, repl *caddy.Replacer, kind policy.Kind, r
 	outcome := outcomeIndex(rejection.Reason)
 	c.counters.count(r, kind, outcome)
 	if repl != nil {
-		repl.Map(outcomePlaceholders[outcome])
+		if c.report {
+			repl.Map(reportOutcomePlaceholders[outcome])
+		} else {
+			repl.Map(outcomePlaceholders[outcome])
+		}
 	}
 	return outcome
 }

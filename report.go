@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/caddy-cors/cors/internal/gates"
 	"github.com/caddy-cors/cors/internal/policy"
 )
 
@@ -95,7 +96,14 @@ func (c *CORS) serveReport(w http.ResponseWriter, r *http.Request, next caddyhtt
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	kind, origin := policy.Classify(r.Method, r.Header)
 	if kind == policy.NotCORS {
-		if repl != nil {
+		// The gates of enforce judge as in enforce mode, and refuse nothing.
+		var refusal gates.Refusal
+		if c.gates != 0 {
+			refusal = c.gates.Check(r, nil, false)
+		}
+		if refusal.Refused() {
+			c.recordGateRefusal(r, repl, nil, refusal)
+		} else if repl != nil {
 			repl.Map(reportNotCORSPlaceholders)
 		}
 		return next.ServeHTTP(w, r)
@@ -108,12 +116,13 @@ func (c *CORS) serveReport(w http.ResponseWriter, r *http.Request, next caddyhtt
 	} else {
 		s.response, s.rejection = c.policy.Actual(origin)
 	}
-	outcome := outcomeIndex(s.rejection.Reason)
-	c.counters.count(r, kind, outcome)
-	if repl != nil {
-		repl.Map(reportOutcomePlaceholders[outcome])
+	var refusal gates.Refusal
+	if kind == policy.Actual && c.gates != 0 {
+		refusal = c.gates.Check(r, origin, !s.rejection.Refused())
 	}
-	if s.rejection.Refused() {
+	if refusal.Refused() {
+		c.recordGateRefusal(r, repl, origin, refusal)
+	} else if outcome := c.record(r, repl, kind, s.rejection); s.rejection.Refused() {
 		c.logRejection(kind, r, origin, outcome, s.rejection, nil)
 	}
 	s.browser = policy.NewBrowserRequest(kind, origin, r.Header)

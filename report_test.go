@@ -362,3 +362,37 @@ func TestReportModeJudgesPassthroughWithTheApplicationsStatus(t *testing.T) {
 		}
 	}
 }
+
+// In report mode the gates of enforce judge as in enforce mode and refuse
+// nothing: a cross-site write and a WebSocket handshake from a refused
+// origin reach the next handler, and are counted and shown as the refusals
+// they would be.
+func TestReportModeJudgesTheGatesAndRefusesNothing(t *testing.T) {
+	const config = `{"mode":"report","enforce":["unsafe_methods","websocket"],"allowed_origins":["https://app.example.com"]}`
+	report := serve(t, provision(t, config), respondOK)
+	tests := []struct {
+		name   string
+		method string
+		header http.Header
+		reason string
+	}{
+		{"cross-site POST", "POST", http.Header{"Origin": {"https://evil.example"}, "Sec-Fetch-Site": {"cross-site"}}, "unsafe_cross_origin"},
+		{"cross-site POST without Origin", "POST", http.Header{"Sec-Fetch-Site": {"cross-site"}}, "unsafe_cross_origin"},
+		{"WebSocket handshake", "GET", http.Header{"Origin": {"https://evil.example"}, "Connection": {"Upgrade"}, "Upgrade": {"websocket"}}, "websocket_origin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, calls := reportCount(t, "actual", "rejected", tt.reason), report.nextCalls
+			resp, body := report.do(t, tt.method, tt.header)
+			if resp.StatusCode != http.StatusOK || body != "ok" || report.nextCalls != calls+1 {
+				t.Fatalf("got %d %q after %d calls of next, want the next handler's 200 \"ok\"", resp.StatusCode, body, report.nextCalls-calls)
+			}
+			if got := reportCount(t, "actual", "rejected", tt.reason) - before; got != 1 {
+				t.Errorf("would-be refusals for %s counted %v times, want 1", tt.reason, got)
+			}
+			if got := report.placeholders[placeholderReason]; got != tt.reason {
+				t.Errorf("{http.cors.reason} is %q, want %q", got, tt.reason)
+			}
+		})
+	}
+}
