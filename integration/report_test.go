@@ -116,21 +116,12 @@ http://%s {
 `, addr, reportApp, reportNewcomer, mode, upstream)
 }
 
-// reportGlobalOptions is globalOptions without its fixed ports: the site
-// listens on a port picked at run time.
-const reportGlobalOptions = `{
-	admin localhost:2999
-	default_bind 127.0.0.1
-	skip_install_trust
-	grace_period 1ns
-}
-`
 
 func loadReportSite(t *testing.T, upstream, mode string) string {
 	t.Helper()
 	addr := closedLoopbackAddr(t)
 	tester := newTester(t)
-	tester.InitServer(reportGlobalOptions+reportSite(addr, upstream, mode), "caddyfile")
+	tester.InitServer(globalOptions+reportSite(addr, upstream, mode), "caddyfile")
 	if t.Failed() {
 		t.FailNow()
 	}
