@@ -20,6 +20,12 @@ var loadRegexps = []struct{ name, expr string }{
 	{"256_ways_2_domains", `https://` + strings.Repeat(`(ab|cd)`, 7) + `[a-z]+(\.x\.example\.com|\.y\.example\.com)`},
 	{"1024_ways_2_domains", `https://` + strings.Repeat(`(ab|cd)`, 9) + `[a-z]+(\.x\.example\.com|\.y\.example\.com)`},
 	// As many ways, every host written out: nothing to confine.
+	// Ways over two domains through classes that are costly to write
+	// out again: a case-folded [^.] (every character but one), and
+	// Unicode classes of over a thousand ranges (refused: too many to
+	// confine).
+	{"256_ways_2_domains_folded_class", `https://` + strings.Repeat(`(ab|cd)`, 7) + `(?i)[^.]+(\.x\.example\.com|\.y\.example\.com)`},
+	{"64_ways_2_domains_20_unicode_classes", `https://` + strings.Repeat(`(ab|cd)`, 5) + strings.Repeat(`[\pL\pN\pM\pS\pP]+\.`, 20) + `(\.x\.example\.com|\.y\.example\.com)`},
 	{"1024_hosts_written_out", `https://` + strings.Repeat(`(ab|cd)`, 9) + `(\.x\.example\.com|\.y\.example\.com)`},
 	// The largest program accepted, and one beyond it, refused.
 	{"largest_program", `https://(?:` + strings.Repeat("x", 100) + `){0,300}\.example\.com`},
