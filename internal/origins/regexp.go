@@ -60,6 +60,9 @@ func CompileRegexp(expr string) (*Regexp, error) {
 	if size := progSize(parsed); size > maxProgSize {
 		return nil, fmt.Errorf("origin_regexp %q is too large: its repetitions make a program of about %d steps, more than the %d any origin needs (an origin is at most %d bytes); bound each repetition by what an origin can hold, such as [a-z0-9-]{1,63} for a label", expr, size, maxProgSize, MaxLength)
 	}
+	if size := repeatedSize(parsed); size > maxRepeatedSize {
+		return nil, fmt.Errorf("origin_regexp %q repeats too much: its counted repetitions make about %d steps of program, more than %d, and each request's origin can keep every copy busy at once; bound each repetition by what an origin can hold, such as [a-z0-9-]{1,63} for a label, and repeat no part that can match nothing: x? repeated {0,n} is x{0,n}", expr, size, maxRepeatedSize)
+	}
 	re, err := compileAnchored(expr)
 	if err != nil {
 		return nil, fmt.Errorf("origin_regexp %q does not compile: %v", expr, err)
@@ -293,6 +296,28 @@ func writeRune(b *strings.Builder, r rune) {
 // progSize counts it: far more than an expression of origins needs, and
 // small enough to compile in a few milliseconds.
 const maxProgSize = 1 << 15
+
+// maxRepeatedSize bounds the steps of program that counted repetitions
+// copy, as repeatedSize counts them. Matching costs at most the length of
+// the origin times the steps that can be busy at once, and the copies of
+// a repetition can all be: (?:[a-z.]?){0,999} before a domain kept a
+// thousand busy for each character, and fifteen such optional classes
+// 66 ms for one origin. Labels bounded as an origin holds them,
+// (?:[a-z0-9-]{1,63}\.){0,4}, make 330.
+const maxRepeatedSize = 1 << 10
+
+// repeatedSize counts, as progSize does, the steps of re's program that
+// are copies made by counted repetitions.
+func repeatedSize(re *syntax.Regexp) int {
+	if re.Op == syntax.OpRepeat {
+		return progSize(re)
+	}
+	size := 0
+	for _, sub := range re.Sub {
+		size = min(size+repeatedSize(sub), maxProgSize+1)
+	}
+	return size
+}
 
 // progSize estimates how many instructions re compiles to, counting each
 // repetition's copies. It stops counting beyond maxProgSize.

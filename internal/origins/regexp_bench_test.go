@@ -27,8 +27,11 @@ var loadRegexps = []struct{ name, expr string }{
 	{"256_ways_2_domains_folded_class", `https://` + strings.Repeat(`(ab|cd)`, 7) + `(?i)[^.]+(\.x\.example\.com|\.y\.example\.com)`},
 	{"64_ways_2_domains_20_unicode_classes", `https://` + strings.Repeat(`(ab|cd)`, 5) + strings.Repeat(`[\pL\pN\pM\pS\pP]+\.`, 20) + `(\.x\.example\.com|\.y\.example\.com)`},
 	{"1024_hosts_written_out", `https://` + strings.Repeat(`(ab|cd)`, 9) + `(\.x\.example\.com|\.y\.example\.com)`},
-	// The largest program accepted, and one beyond it, refused.
-	{"largest_program", `https://(?:` + strings.Repeat("x", 100) + `){0,300}\.example\.com`},
+	// The most repetition accepted, one beyond it, refused, and a program
+	// larger than any origin needs, refused before the repetitions are
+	// counted.
+	{"largest_repetition", `https://(?:` + strings.Repeat("x", 10) + `){0,90}\.example\.com`},
+	{"repetition_too_large", `https://(?:` + strings.Repeat("x", 100) + `){0,300}\.example\.com`},
 	{"program_too_large", `https://(?:` + strings.Repeat("x", 100) + `){0,400}\.example\.com`},
 	{"products_beyond_the_bound", `https://` + strings.Repeat(`(ab|cd)`, 40) + `\.example\.com`},
 	{"1KB_of_optional_parts", `https://` + strings.Repeat(`(a\.)?`, 167) + `example\.com`},
