@@ -62,3 +62,34 @@ func BenchmarkCompileRegexp(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAllowsRegexp measures what one origin costs against an
+// origin_regexp whose counted repetitions are as busy as the bound
+// allows, next to an ordinary one: each origin is made up, under the
+// expression's domain, as long as an origin can be, and matches nothing.
+//
+//	go test -run '^$' -bench BenchmarkAllowsRegexp ./internal/origins/
+func BenchmarkAllowsRegexp(b *testing.B) {
+	origin := "https://" + strings.Repeat("a.", 120) + "-.example.com"
+	for _, bm := range []struct{ name, expr string }{
+		{"one_label", `https://[a-z0-9-]+\.example\.com`},
+		{"labels_bounded", `https://(?:[a-z0-9-]{1,63}\.){0,4}example\.com`},
+		{"optional_class_340", `https://(?:[a-z.]?){0,340}\.example\.com`},
+		{"two_optional_classes_170", `https://(?:[a-z.]?[a-z.]?){0,170}\.example\.com`},
+		{"nested_optional_17x17", `https://(?:(?:[a-z.]?){0,17}){0,17}\.example\.com`},
+		{"class_or_two_200", `https://(?:[a-z.]|[a-z.]{2}){0,200}\.example\.com`},
+	} {
+		re, err := CompileRegexp(bm.expr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := NewMatcher(nil, []*Regexp{re})
+		b.Run(bm.name, func(b *testing.B) {
+			for b.Loop() {
+				if m.Allows(origin) {
+					b.Fatalf("%s allows %s", bm.expr, origin)
+				}
+			}
+		})
+	}
+}
