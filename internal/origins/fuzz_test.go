@@ -313,6 +313,11 @@ func FuzzRegexpWays(f *testing.F) {
 		{`https://(?:a\.){2}[a-z]+\.example\.com`, "https://a.a.b.example.com"},
 		{`https://[a-z]+\.(x|y)\.example\.com|https://.*\.evil\.test`, "https://q.evil.test"},
 		{`http://localhost:(3000|4000)`, "http://localhost:3000"},
+		// Ways over several domains, each domain's written out again:
+		// case-folded, Unicode and negated classes, flags, assertions.
+		{`https://(ab|cd)(?i)[^.]+(\.x\.Example\.com|\.y\.example\.com)`, "https://abq.y.example.com"},
+		{`https://\pL+\.(xx|yy)\.test|https://(?s:.)\b[a-z]*?\.z\.test(:[0-9]{1,5})?`, "https://éa.xx.test"},
+		{`(?m)^https://[^\pN.]{2,3}\.(a\.test|b\.test)$`, "https://zz.b.test"},
 	} {
 		f.Add(seed.expr, seed.origin)
 	}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Regexp is a configured origin regular expression, compiled and judged
@@ -57,6 +59,9 @@ func CompileRegexp(expr string) (*Regexp, error) {
 	}
 	if size := progSize(parsed); size > maxProgSize {
 		return nil, fmt.Errorf("origin_regexp %q is too large: its repetitions make a program of about %d steps, more than the %d any origin needs (an origin is at most %d bytes); bound each repetition by what an origin can hold, such as [a-z0-9-]{1,63} for a label", expr, size, maxProgSize, MaxLength)
+	}
+	if size := repeatedSize(parsed); size > maxRepeatedSize {
+		return nil, fmt.Errorf("origin_regexp %q repeats too much: its counted repetitions make about %d steps of program, more than %d, and each request's origin can keep every copy busy at once; bound each repetition by what an origin can hold, such as [a-z0-9-]{1,63} for a label, and repeat no part that can match nothing: x? repeated {0,n} is x{0,n}", expr, size, maxRepeatedSize)
 	}
 	re, err := compileAnchored(expr)
 	if err != nil {
@@ -135,26 +140,35 @@ func (r *Regexp) groupByDomain() error {
 			size += progSize(part)
 		}
 	}
-	if size > maxGroupSize {
+	// Written out, the expressions count too, checked way by way so that
+	// no more is written than the bound allows.
+	exprs := make([]string, len(order))
+	written := 0
+	for k, d := range order {
+		var b strings.Builder
+		for j, i := range byDomain[d] {
+			if size+(written+b.Len())/bytesPerStep > maxGroupSize {
+				break
+			}
+			if j > 0 {
+				b.WriteByte('|')
+			}
+			for _, part := range r.ways[i].parts {
+				writeSyntax(&b, part)
+			}
+		}
+		exprs[k] = b.String()
+		written += b.Len()
+	}
+	if size += written / bytesPerStep; size > maxGroupSize {
 		// Judged as one whose hosts cannot be confined: refused with
 		// credentials, a warning without.
 		r.hostsErr = fmt.Errorf("origin_regexp %q has %d ways through it, ending in %d domains: too many to keep each way within its own domain; split it into several origin_regexp values, for example one per domain", r.expr, len(r.ways), len(order))
 		r.byDomain = nil
 		return nil
 	}
-	for _, d := range order {
-		var b strings.Builder
-		for j, i := range byDomain[d] {
-			if j > 0 {
-				b.WriteByte('|')
-			}
-			for _, part := range r.ways[i].parts {
-				b.WriteString("(?:")
-				b.WriteString(part.String())
-				b.WriteByte(')')
-			}
-		}
-		re, err := compileAnchored(b.String())
+	for k, d := range order {
+		re, err := compileAnchored(exprs[k])
 		if err != nil {
 			return fmt.Errorf("origin_regexp %q: its ways ending in %q do not compile on their own: %v; split it into one origin_regexp per domain", r.expr, d, err)
 		}
@@ -163,10 +177,157 @@ func (r *Regexp) groupByDomain() error {
 	return nil
 }
 
+// bytesPerStep is how many bytes of the expressions written out for
+// byDomain count as one step against maxGroupSize: a class such as
+// [^\pN] is one step of a program but hundreds of ranges written out,
+// each parsed again when the expression is compiled.
+const bytesPerStep = 8
+
+// writeSyntax writes re to b as an expression that matches exactly what
+// re matches, each part in a group of its own. It does the work of
+// (*syntax.Regexp).String without its cost: that works out the fewest
+// flags to print by folding the case of every character of each class,
+// about a million for [^.], milliseconds for each class it prints.
+func writeSyntax(b *strings.Builder, re *syntax.Regexp) {
+	switch re.Op {
+	case syntax.OpNoMatch:
+		b.WriteString(`[^\x00-\x{10FFFF}]`)
+	case syntax.OpEmptyMatch:
+		b.WriteString(`(?:)`)
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			b.WriteString(`(?i:`)
+		} else {
+			b.WriteString(`(?:`)
+		}
+		for _, r := range re.Rune {
+			writeRune(b, r)
+		}
+		b.WriteByte(')')
+	case syntax.OpCharClass:
+		if len(re.Rune) == 0 {
+			b.WriteString(`[^\x00-\x{10FFFF}]`)
+			break
+		}
+		// The class holds every character it matches, case folded
+		// already when it was parsed: written without flags.
+		b.WriteByte('[')
+		for i := 0; i < len(re.Rune); i += 2 {
+			writeRune(b, re.Rune[i])
+			if re.Rune[i+1] != re.Rune[i] {
+				b.WriteByte('-')
+				writeRune(b, re.Rune[i+1])
+			}
+		}
+		b.WriteByte(']')
+	case syntax.OpAnyCharNotNL:
+		b.WriteString(`(?-s:.)`)
+	case syntax.OpAnyChar:
+		b.WriteString(`(?s:.)`)
+	case syntax.OpBeginLine:
+		b.WriteString(`(?m:^)`)
+	case syntax.OpEndLine:
+		b.WriteString(`(?m:$)`)
+	case syntax.OpBeginText:
+		b.WriteString(`\A`)
+	case syntax.OpEndText:
+		b.WriteString(`\z`)
+	case syntax.OpWordBoundary:
+		b.WriteString(`\b`)
+	case syntax.OpNoWordBoundary:
+		b.WriteString(`\B`)
+	case syntax.OpCapture:
+		writeSyntax(b, re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		b.WriteString(`(?:`)
+		writeSyntax(b, re.Sub[0])
+		b.WriteByte(')')
+		switch re.Op {
+		case syntax.OpStar:
+			b.WriteByte('*')
+		case syntax.OpPlus:
+			b.WriteByte('+')
+		case syntax.OpQuest:
+			b.WriteByte('?')
+		default:
+			b.WriteString("{" + strconv.Itoa(re.Min) + ",")
+			if re.Max >= 0 {
+				b.WriteString(strconv.Itoa(re.Max))
+			}
+			b.WriteByte('}')
+		}
+		if re.Flags&syntax.NonGreedy != 0 {
+			b.WriteByte('?')
+		}
+	case syntax.OpConcat:
+		b.WriteString(`(?:`)
+		for _, sub := range re.Sub {
+			writeSyntax(b, sub)
+		}
+		b.WriteByte(')')
+	case syntax.OpAlternate:
+		b.WriteString(`(?:`)
+		for i, sub := range re.Sub {
+			if i > 0 {
+				b.WriteByte('|')
+			}
+			writeSyntax(b, sub)
+		}
+		b.WriteByte(')')
+	default:
+		// Not an operator syntax.Parse produces: written as the
+		// package writes it.
+		b.WriteString(`(?:` + re.String() + `)`)
+	}
+}
+
+// writeRune writes r so that it stands for itself, in or out of a class.
+func writeRune(b *strings.Builder, r rune) {
+	if r < utf8.RuneSelf && ('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+		b.WriteRune(r)
+		return
+	}
+	b.WriteString(`\x{`)
+	b.WriteString(strconv.FormatInt(int64(r), 16))
+	b.WriteByte('}')
+}
+
 // maxProgSize bounds the program of an origin regular expression, as
 // progSize counts it: far more than an expression of origins needs, and
 // small enough to compile in a few milliseconds.
 const maxProgSize = 1 << 15
+
+// maxRepeatedSize bounds the steps of program that counted repetitions
+// copy, as repeatedSize counts them. Matching costs at most the length of
+// the origin times the steps that can be busy at once, and the copies of
+// a repetition can all be: (?:[a-z.]?){0,999} before a domain kept a
+// thousand busy for each character, and fifteen such optional classes
+// 66 ms for one origin. Labels bounded as an origin holds them,
+// (?:[a-z0-9-]{1,63}\.){0,4}, compile to 510.
+const maxRepeatedSize = 1 << 10
+
+// repeatedSize counts the instructions that counted repetitions compile
+// to, which can all be busy at once: progSize counts (?:[a-z.]?){0,20}
+// nested in {0,20} as 882 steps, but it compiles to 1,201.
+func repeatedSize(re *syntax.Regexp) int {
+	if re.Op == syntax.OpRepeat {
+		// It compiles to at least what progSize counts: one too large
+		// is not compiled.
+		if size := progSize(re); size > maxRepeatedSize {
+			return size
+		}
+		prog, err := syntax.Compile(re.Simplify())
+		if err != nil {
+			return maxProgSize + 1
+		}
+		return len(prog.Inst)
+	}
+	size := 0
+	for _, sub := range re.Sub {
+		size = min(size+repeatedSize(sub), maxProgSize+1)
+	}
+	return size
+}
 
 // progSize estimates how many instructions re compiles to, counting each
 // repetition's copies. It stops counting beyond maxProgSize.

@@ -231,3 +231,93 @@ func TestJudgingARegexpGrowsLinearly(t *testing.T) {
 		t.Errorf("six times the parts cost %.1f times the memory (%d bytes against %d), want about 6", ratio, large, small)
 	}
 }
+
+// TestConfiningWaysToDomainsIsBounded proves that the expressions written
+// out to keep each way within its domain count against the bound by what
+// they hold: twenty Unicode classes of over a thousand ranges each, in
+// sixty-four ways over two domains, is 480 bytes configured but tens of
+// megabytes written out and compiled again (94 MB allocated, 8 s).
+// Refused as too many to confine, it allocates a few megabytes. It counts
+// bytes allocated, which, unlike time, does not depend on the machine.
+func TestConfiningWaysToDomainsIsBounded(t *testing.T) {
+	expr := `https://` + strings.Repeat(`(ab|cd)`, 5) + strings.Repeat(`[\pL\pN\pM\pS\pP]+\.`, 20) + `(\.x\.example\.com|\.y\.example\.com)`
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := checkHosts(t, expr)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "too many to keep each way within its own domain") {
+		t.Errorf("CheckHosts: %v, want the bound named", err)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 16<<20 {
+		t.Errorf("judging it allocated %d MB, want at most 16", allocated>>20)
+	}
+}
+
+// TestWriteSyntaxMatchesWhatItWrites proves that an expression written
+// out by writeSyntax matches what the parsed expression matches, for each
+// operator and flag an origin_regexp can use.
+func TestWriteSyntaxMatchesWhatItWrites(t *testing.T) {
+	exprs := []string{
+		`https://[a-z0-9-]+\.example\.com`, `(?i)HTTPS://[A-Z]+\.Example\.COM`, `https://[^.]+\.example\.com`,
+		`https://\pL+\.example\.com`, `(?i)https://[\pL\pN]+\.example\.com`, `https://(?:a|bc|)\.x`,
+		`https://a{2,3}\.x`, `https://a{2,}\.x`, `https://a{0}\.x`, `https://a*?\.x`, `https://(?s:.)+\.x`,
+		`https://.+\.x`, `(?m)^https://a\.x$`, `\Ahttps://a\.x\z`, `https://a\b\.x\B`, `https://a$`,
+		`https://[^\x00-\x{10FFFF}]`, `https://(?:)x`, `https://[.\-\]\\^]+\.x`, `https://a\.x(:[0-9]+)?`,
+		`https://[\x{100}-\x{10FFFF}]\.x`, `https://ǅ\.x`, `(?i)https://ǅk\.x`,
+	}
+	inputs := []string{
+		"https://a.example.com", "https://A.EXAMPLE.COM", "https://é.example.com", "https://a.b.example.com",
+		"https://.x", "https://a.x", "https://bc.x", "https://aa.x", "https://aaa.x", "https://aaaa.x",
+		"https://\n.x", "https://a\n.x", "https://a", "https://x", "https://-].x", "https://\\^.x",
+		"https://a.x:8080", "https://ā.x", "https://ǅ.x", "https://ǆK.x", "https://Ǆk.x", "https://ǅK.x",
+		"https://a.x\n", "https://9.example.com",
+	}
+	for _, expr := range exprs {
+		parsed, err := syntax.Parse(expr, syntax.Perl)
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		var b strings.Builder
+		writeSyntax(&b, parsed)
+		written, err := compileAnchored(b.String())
+		if err != nil {
+			t.Fatalf("%q written as %q does not compile: %v", expr, b.String(), err)
+		}
+		want, _ := compileAnchored(expr)
+		for _, s := range inputs {
+			if got, want := written.MatchString(s), want.MatchString(s); got != want {
+				t.Errorf("%q written as %q matches %q: %v, want %v", expr, b.String(), s, got, want)
+			}
+		}
+	}
+}
+
+// TestCompileRegexpBoundsRepetitions proves that an expression whose
+// counted repetitions make more copies than an origin needs is refused
+// when it loads: each copy can be busy at once for each character of an
+// origin it is tried on, fifteen optional classes repeated {1,999} cost
+// 66 ms a request. Repetitions are counted as they compile. Labels
+// bounded as an origin holds them still load.
+func TestCompileRegexpBoundsRepetitions(t *testing.T) {
+	for _, expr := range []string{
+		`https://(?:` + strings.Repeat(`[a-z.]?`, 15) + `){0,999}\.example\.com`,
+		`https://(?:[a-z.]{0,1}){0,999}\.example\.com`,
+		`https://` + strings.Repeat(`(?:[a-z]?){0,300}`, 10) + `\.example\.com`,
+		// Counted as progSize counts it, 882 steps, but 1,201 compiled.
+		`https://(?:(?:[a-z.]?){0,20}){0,20}\.example\.com`,
+	} {
+		_, err := CompileRegexp(expr)
+		if err == nil || !strings.Contains(err.Error(), "repeats too much") || !strings.Contains(err.Error(), "[a-z0-9-]{1,63}") {
+			t.Errorf("CompileRegexp(%q): %v, want it refused, with the fix", expr, err)
+		}
+	}
+	for _, expr := range []string{
+		`https://(?:[a-z0-9-]{1,63}\.){0,4}example\.com`,
+		`https://[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63}){0,3}\.example\.com(:[0-9]{1,5})?`,
+		`https://[a-z0-9.-]{1,250}\.example\.com`,
+	} {
+		if _, err := CompileRegexp(expr); err != nil {
+			t.Errorf("CompileRegexp(%q): %v", expr, err)
+		}
+	}
+}
