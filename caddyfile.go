@@ -106,6 +106,7 @@ func preflightMatcherWarning(matcher string, matcherSet caddy.ModuleMap) string 
 //	cors [<matcher>] [<origin>...] {
 //		origins               <origin>...
 //		origin_regexp         <regexp>...
+//		origins_from          <source> [<args>...] [{ <options> }]
 //		methods               <method>...
 //		headers               <header>...
 //		expose                <header>...
@@ -172,6 +173,8 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 			err = c.parseMaxAge(d)
 		case "preflight_status":
 			err = c.parsePreflightStatus(d)
+		case "origins_from":
+			err = c.parseOriginsFrom(d)
 		default:
 			err = d.Errf("unrecognized subdirective '%s'", subdirective)
 		}
@@ -222,7 +225,7 @@ func unjoin(err error) []error {
 
 func isSingleValued(subdirective string) bool {
 	switch subdirective {
-	case "origins", "origin_regexp", "methods", "headers", "expose":
+	case "origins", "origin_regexp", "methods", "headers", "expose", "origins_from":
 		return false
 	}
 	return true

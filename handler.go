@@ -204,6 +204,9 @@ func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, 
 	if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
 		fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "), policy.MaxValueLen)))
 	}
+	if cause := rejection.Cause(); cause != nil {
+		fields = append(fields, zap.Error(cause))
+	}
 	ce.Write(fields...)
 }
 

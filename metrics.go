@@ -22,7 +22,8 @@ var requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 // outcomes are the reasons a request can end with, allowed first.
 var outcomes = [...]policy.Reason{"", policy.ReasonOrigin, policy.ReasonMalformed,
-	policy.ReasonMethod, policy.ReasonHeader, policy.ReasonPrivateNetwork}
+	policy.ReasonMethod, policy.ReasonHeader, policy.ReasonPrivateNetwork,
+	policy.ReasonSourceBusy, policy.ReasonSourceError}
 
 // requestCounters holds every series, resolved once, so that counting a
 // request is an atomic add with no label lookup or allocation.

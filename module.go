@@ -4,6 +4,7 @@
 package cors
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -48,7 +49,8 @@ func init() {
 //
 // This handler provides the placeholders `{http.cors.allowed}` (`true` or
 // `false`, empty for a request without `Origin`) and `{http.cors.reason}`
-// (`origin`, `malformed`, `method`, `header` or `private_network`; empty
+// (`origin`, `malformed`, `method`, `header`, `private_network`,
+// `origin_source_busy` or `origin_source_error`; empty
 // when allowed). A value another handler sets under the same name takes
 // precedence, and with two `cors` handlers on one request, the first
 // one's outcome shows.
@@ -130,6 +132,18 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
+	// Sources of further allowed origins, asked in order about an origin
+	// that the fields above do not allow; the first that allows it wins.
+	// Each is an object whose `source` names the module: `file` (a list in
+	// a file, re-read when it changes), `http` (an endpoint that answers
+	// yes or no), or a source from another plugin. They are asked only
+	// about valid origins, and with `allow_credentials` never about a plain
+	// `http://` origin other than loopback. An origin a source could not
+	// check is refused, with the reason `origin_source_busy` or
+	// `origin_source_error`.
+	OriginSourcesRaw []json.RawMessage `json:"origin_sources,omitempty" caddy:"namespace=http.handlers.cors.origin_sources inline_key=source"`
+
+	sources     []OriginSource
 	policy      *policy.Policy
 	logger      *zap.Logger
 	refusalKeys refusalKeys
@@ -149,6 +163,9 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 	c.logger = ctx.Logger()
 	c.refusalKeys = newRefusalKeys()
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	if err := c.loadOriginSources(ctx); err != nil {
 		return err
 	}
 	cfg := c.config()
@@ -232,6 +249,7 @@ func (c *CORS) config() policy.Config {
 		PrivateNetwork:       c.AllowPrivateNetwork,
 		PreflightStatus:      c.PreflightStatus,
 		PreflightPassthrough: c.PreflightPassthrough,
+		Sources:              c.policySources(),
 	}
 }
 

@@ -20,6 +20,7 @@ const DefaultPreflightStatus = 204
 type Policy struct {
 	anyOrigin bool
 	origins   *origins.Matcher
+	sources   []Source
 
 	anyMethod bool
 	methods   map[string]struct{} // byte for byte, as browsers compare (R22)
@@ -47,6 +48,7 @@ func New(c Config) (*Policy, error) {
 		preflightStatus: DefaultPreflightStatus,
 		passthrough:     c.PreflightPassthrough,
 		preflightVary:   varyPreflight,
+		sources:         c.Sources,
 	}
 	errs := []error{c.CheckHasOrigin(), c.CheckCombination()}
 
