@@ -1,8 +1,6 @@
 package cors
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/caddy-cors/cors/internal/policy"
@@ -43,11 +41,7 @@ var requestCounters = func() (counters [len(kindNames)][len(outcomes)]prometheus
 // registerMetrics adds the collector to a configuration's registry; the
 // same collector is already there when several cors handlers exist.
 func registerMetrics(registry *prometheus.Registry) error {
-	err := registry.Register(requestsTotal)
-	if already := (prometheus.AlreadyRegisteredError{}); errors.As(err, &already) {
-		return nil
-	}
-	return err
+	return registerCollector(registry, requestsTotal)
 }
 
 // outcomeIndex is the position in outcomes of how a request ended; an

@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 declare -A budget=(
 	[FuzzMatcher]=50000
 	[FuzzParseRequestList]=50000
+	[FuzzParseList]=30000
 	[FuzzUnmarshalCaddyfile]=10000
 	[FuzzHandler]=6000
 )
