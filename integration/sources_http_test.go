@@ -130,6 +130,16 @@ func TestHTTPSourceAnswersCachesAndFailsClosed(t *testing.T) {
 	endpoint := startOriginEndpoint(t)
 	logDir := t.TempDir()
 	loadHTTPSourceSite(t, logDir, endpoint.URL)
+	const (
+		lookedUp       = `caddy_http_cors_origin_source_lookups_total{cached="false",result="allowed",source="http"}`
+		cachedHit      = `caddy_http_cors_origin_source_lookups_total{cached="true",result="allowed",source="http"}`
+		failed         = `caddy_http_cors_origin_source_lookups_total{cached="false",result="error",source="http"}`
+		refusedAsError = `caddy_http_cors_requests_total{kind="actual",reason="origin_source_error",result="rejected"}`
+	)
+	before := map[string]float64{}
+	for _, series := range []string{lookedUp, cachedHit, failed, refusedAsError} {
+		before[series] = metricValue(t, series)
+	}
 
 	tests := []struct {
 		origin     string
@@ -164,15 +174,22 @@ func TestHTTPSourceAnswersCachesAndFailsClosed(t *testing.T) {
 	if got := endpoint.callsFor(""); got != 0 {
 		t.Errorf("the redirect was followed %d times", got)
 	}
+	// a.yes and a.huge asked once each, then found twice each in the cache;
+	// a.fail and a.slow failed once each, then twice each from the cache.
+	for series, want := range map[string]float64{lookedUp: 2, cachedHit: 4, failed: 2, refusedAsError: 6} {
+		if got := metricValue(t, series) - before[series]; got != want {
+			t.Errorf("%s grew by %v, want %v", series, got, want)
+		}
+	}
 
 	// Never asked about null or a malformed origin.
-	before := endpoint.totalCalls()
+	calls := endpoint.totalCalls()
 	for _, origin := range []string{"null", "https://A.yes.example", "https://a.yes.example/", "https://a.yes.example:443"} {
 		if allowed, reason := getFrom(t, origin); allowed || reason != "malformed" {
 			t.Errorf("GET from %q: allowed %v reason %q, want refused as malformed", origin, allowed, reason)
 		}
 	}
-	if endpoint.totalCalls() != before {
+	if endpoint.totalCalls() != calls {
 		t.Error("the endpoint was asked about a malformed origin")
 	}
 
