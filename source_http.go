@@ -220,7 +220,7 @@ func (s *HTTPSource) Provision(ctx caddy.Context) error {
 		Ask:         s.ask,
 		Allowed:     time.Duration(s.Cache),
 		Refused:     time.Duration(s.NegativeCache),
-		Failed:      min(time.Duration(s.NegativeCache), maxFailureCache),
+		Failed:      min(time.Duration(s.NegativeCache), maxFailureCache-originlookup.Tick),
 		Size:        s.CacheSize,
 		MaxInFlight: s.MaxInFlight,
 	})
@@ -279,8 +279,12 @@ func (s *HTTPSource) ask(origin string) (bool, error) {
 	return false, nil
 }
 
-// Cleanup closes the connections kept to the endpoint.
+// Cleanup stops the cache's clock and closes the connections kept to the
+// endpoint.
 func (s *HTTPSource) Cleanup() error {
+	if s.lookup != nil {
+		s.lookup.Close()
+	}
 	if s.transport != nil {
 		s.transport.CloseIdleConnections()
 	}

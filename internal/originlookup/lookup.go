@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,8 +27,14 @@ type Config struct {
 	Failed      time.Duration                     // how long a failure is kept
 	Size        int                               // at most this many answers are kept
 	MaxInFlight int                               // at most this many lookups at once
-	Now         func() time.Time                  // the clock; nil: time.Now
+	Now         func() time.Time                  // the clock; nil: time.Now, read every Tick
 }
+
+// Tick is how stale the clock that judges a kept answer's age may be.
+// Reading the time costs more than finding the answer, so it is read
+// by a ticker and kept; an answer may then live up to Tick longer or
+// shorter than its lifetime.
+const Tick = 100 * time.Millisecond
 
 // Lookup is safe for concurrent use.
 type Lookup struct {
@@ -38,12 +45,16 @@ type Lookup struct {
 
 	callsMu sync.Mutex
 	calls   map[string]*call
+
+	clock     atomic.Int64 // Unix nanoseconds, when cfg.Now is nil
+	stop      chan struct{}
+	closeOnce sync.Once
 }
 
 type answer struct {
 	allowed bool
 	err     error
-	expires time.Time
+	expires int64 // Unix nanoseconds
 }
 
 // call is a lookup under way, which later requests for its origin wait on.
@@ -54,11 +65,42 @@ type call struct {
 }
 
 // New makes a Lookup.
+// New makes a Lookup; Close stops its clock.
 func New(cfg Config) *Lookup {
+	l := &Lookup{cfg: cfg, answers: make(map[string]answer), calls: make(map[string]*call)}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		l.clock.Store(time.Now().UnixNano())
+		l.stop = make(chan struct{})
+		go l.tick(l.stop)
 	}
-	return &Lookup{cfg: cfg, answers: make(map[string]answer), calls: make(map[string]*call)}
+	return l
+}
+
+func (l *Lookup) tick(stop <-chan struct{}) {
+	ticker := time.NewTicker(Tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-ticker.C:
+			l.clock.Store(now.UnixNano())
+		}
+	}
+}
+
+// Close stops the clock of a Lookup made without Config.Now.
+func (l *Lookup) Close() {
+	if l.stop != nil {
+		l.closeOnce.Do(func() { close(l.stop) })
+	}
+}
+
+func (l *Lookup) now() int64 {
+	if l.cfg.Now != nil {
+		return l.cfg.Now().UnixNano()
+	}
+	return l.clock.Load()
 }
 
 // Allow answers for origin, from the cache when it can (cached is then
@@ -67,7 +109,7 @@ func (l *Lookup) Allow(origin string) (allowed bool, err error, cached bool) {
 	l.mu.RLock()
 	a, ok := l.answers[origin]
 	l.mu.RUnlock()
-	if ok && l.cfg.Now().Before(a.expires) {
+	if ok && l.now() < a.expires {
 		return a.allowed, a.err, true
 	}
 
@@ -112,23 +154,23 @@ func (l *Lookup) keep(origin string, allowed bool, err error) {
 	if ttl <= 0 || l.cfg.Size <= 0 {
 		return
 	}
-	now := l.cfg.Now()
+	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.answers[origin]; !ok && len(l.answers) >= l.cfg.Size {
 		const probes = 8
 		victim, n := "", 0
 		for key, a := range l.answers {
-			if victim == "" || !now.Before(a.expires) {
+			if victim == "" || now >= a.expires {
 				victim = key
 			}
-			if n++; n == probes || !now.Before(a.expires) {
+			if n++; n == probes || now >= a.expires {
 				break
 			}
 		}
 		delete(l.answers, victim)
 	}
-	l.answers[origin] = answer{allowed: allowed, err: err, expires: now.Add(ttl)}
+	l.answers[origin] = answer{allowed: allowed, err: err, expires: now + int64(ttl)}
 }
 
 // Len is how many answers are kept.
