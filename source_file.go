@@ -1,19 +1,13 @@
 package cors
 
 import (
-	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
 
 	"github.com/caddy-cors/cors/internal/origins"
 )
@@ -45,22 +39,9 @@ type FileSource struct {
 	// How often the file is checked for changes. Default: `5s`.
 	Interval caddy.Duration `json:"interval,omitempty"`
 
-	matcher atomic.Pointer[origins.Matcher]
-	logger  *zap.Logger
-	allowed prometheus.Counter
-	refused prometheus.Counter
-
-	// What the last read saw, for the poller alone.
-	lastStat os.FileInfo
-	lastSum  [sha256.Size]byte
-	count    int
-
-	stop context.CancelFunc
-	done sync.WaitGroup
+	list     polledList
+	lastStat os.FileInfo // for the poller alone
 }
-
-// defaultFileInterval is how often a file is checked when interval is not set.
-const defaultFileInterval = 5 * time.Second
 
 // CaddyModule returns the Caddy module information.
 func (*FileSource) CaddyModule() caddy.ModuleInfo {
@@ -115,94 +96,34 @@ func (s *FileSource) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("origin source file %s: interval %s is negative: write a duration such as 5s", s.Path, time.Duration(s.Interval))
 	}
 	if s.Interval == 0 {
-		s.Interval = caddy.Duration(defaultFileInterval)
+		s.Interval = caddy.Duration(defaultListInterval)
 	}
-	if err := registerSourceMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := s.list.init(ctx, "file", s.Path); err != nil {
 		return err
 	}
-	s.logger = ctx.Logger()
-	s.allowed = sourceLookupsTotal.WithLabelValues("file", "allowed", "")
-	s.refused = sourceLookupsTotal.WithLabelValues("file", "refused", "")
 	if _, err := s.reload(); err != nil {
 		return fmt.Errorf("origins_from file: %w", err)
 	}
-	countFileReload("loaded")
-	watch, stop := context.WithCancel(context.Background())
-	s.stop = stop
-	s.done.Add(1)
-	go s.watch(watch)
+	s.list.countReload("loaded")
+	s.list.watch(time.Duration(s.Interval), s.reload)
 	return nil
 }
 
 // AllowOrigin reports whether the file's last good list allows origin.
 func (s *FileSource) AllowOrigin(origin string) (bool, error) {
-	if s.matcher.Load().Allows(origin) {
-		s.allowed.Inc()
-		return true, nil
-	}
-	s.refused.Inc()
-	return false, nil
+	return s.list.allowOrigin(origin)
 }
 
 // Cleanup stops watching the file.
 func (s *FileSource) Cleanup() error {
-	if s.stop != nil {
-		s.stop()
-		s.done.Wait()
-	}
+	s.list.cleanup()
 	return nil
-}
-
-// watch checks the file every interval until ctx ends.
-func (s *FileSource) watch(ctx context.Context) {
-	defer s.done.Done()
-	ticker := time.NewTicker(time.Duration(s.Interval))
-	defer ticker.Stop()
-	var lastErr string
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		changed, err := s.reload()
-		switch {
-		case err != nil && err.Error() != lastErr:
-			// Once per problem, not once per interval.
-			lastErr = err.Error()
-			countFileReload(reloadFailure(err))
-			s.logger.Error("origins file not reloaded: the last good list stays in force; fix the file, it is read again when it changes",
-				zap.String("path", s.Path), zap.Error(err))
-		case changed:
-			lastErr = ""
-			countFileReload("loaded")
-			s.logger.Info("origins file reloaded", zap.String("path", s.Path), zap.Int("origins", s.count))
-		}
-	}
-}
-
-// errUnreadable marks a file that could not be read, as opposed to one
-// whose content is invalid.
-type errUnreadable struct{ error }
-
-func (e errUnreadable) Unwrap() error { return e.error }
-
-func reloadFailure(err error) string {
-	if _, ok := err.(errUnreadable); ok {
-		return "unreadable"
-	}
-	return "invalid"
-}
-
-func countFileReload(result string) {
-	sourceReloadsTotal.WithLabelValues("file", result).Inc()
 }
 
 // reload reads the file if it changed since the last read, and swaps the
 // list in when it is valid. The file is found through its path each time,
 // so that a file renamed over it or a symbolic link changed to lead
-// elsewhere is what is read; its content decides, so that a new file with
-// the same list is no change.
+// elsewhere is what is read.
 func (s *FileSource) reload() (changed bool, err error) {
 	info, err := os.Stat(s.Path)
 	if err == nil && s.lastStat != nil && os.SameFile(info, s.lastStat) &&
@@ -217,18 +138,7 @@ func (s *FileSource) reload() (changed bool, err error) {
 		return false, errUnreadable{err}
 	}
 	s.lastStat = info
-	sum := sha256.Sum256(data)
-	if s.matcher.Load() != nil && sum == s.lastSum {
-		return false, nil
-	}
-	s.lastSum = sum
-	m, n, err := origins.ParseList(s.Path, data)
-	if err != nil {
-		return false, err
-	}
-	s.matcher.Store(m)
-	s.count = n
-	return true, nil
+	return s.list.swapIn(data)
 }
 
 // readList reads a list of origins, at most a byte more than a list may
