@@ -110,7 +110,7 @@ func (s *StorageSource) reload() (bool, error) {
 	defer cancel()
 	data, err := s.storage.Load(ctx, s.Key)
 	if errors.Is(err, fs.ErrNotExist) {
-		err = fmt.Errorf("storage key %q does not exist in Caddy's storage: store the list there first, one origin per line", s.Key)
+		err = fmt.Errorf("storage key %q does not exist in Caddy's storage: store the list there first: caddy cors-origins set --from <file> --config <this configuration>", s.Key)
 	}
 	if err != nil {
 		return false, errUnreadable{err}
