@@ -9,10 +9,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/caddyserver/certmagic"
 	"github.com/spf13/cobra"
@@ -162,6 +164,32 @@ func readListFrom(path string) ([]byte, error) {
 	return readList(path)
 }
 
+// adaptConfig reads a configuration file as JSON, adapted as `caddy run`
+// would: by --adapter, or the Caddyfile adapter for a file whose name
+// starts with Caddyfile. (caddycmd.LoadConfig does this too, but its
+// results differ between Caddy versions.)
+func adaptConfig(configFile, adapter string) ([]byte, error) {
+	data, err := os.ReadFile(configFile)
+	if err != nil {
+		return nil, err
+	}
+	if adapter == "" && strings.HasPrefix(filepath.Base(configFile), "Caddyfile") {
+		adapter = "caddyfile"
+	}
+	if adapter == "" {
+		return data, nil
+	}
+	a := caddyconfig.GetAdapter(adapter)
+	if a == nil {
+		return nil, fmt.Errorf("unrecognized config adapter: %s", adapter)
+	}
+	cfg, _, err := a.Adapt(data, map[string]any{"filename": configFile})
+	if err != nil {
+		return nil, fmt.Errorf("adapting %s: %v", configFile, err)
+	}
+	return cfg, nil
+}
+
 // originsStorage finds the storage as `caddy storage export` does, and the
 // key: the one given, else that of the configuration's only storage source.
 func originsStorage(ctx caddy.Context, configFile, adapter, key string) (certmagic.Storage, string, error) {
@@ -171,7 +199,7 @@ func originsStorage(ctx caddy.Context, configFile, adapter, key string) (certmag
 		}
 		return caddy.DefaultStorage, key, nil
 	}
-	cfg, _, err := caddycmd.LoadConfig(configFile, adapter)
+	cfg, err := adaptConfig(configFile, adapter)
 	if err != nil {
 		return nil, "", err
 	}
