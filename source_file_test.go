@@ -1,6 +1,7 @@
 package cors
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -51,5 +52,33 @@ func TestFileSourceAllowsItsListAndOnlyIt(t *testing.T) {
 		if _, rej := c.policy.Actual([]string{origin}); rej.Refused() == want {
 			t.Errorf("%s: refused %v (%s), want allowed %v", origin, rej.Refused(), rej.Reason, want)
 		}
+	}
+}
+
+// Ten megabytes of junk written over a good list is refused with its
+// first line, and the good list stays in force.
+func TestFileSourceRefusesTenMegabytesOfJunkAndKeepsItsList(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "origins.txt")
+	if err := os.WriteFile(path, []byte("https://a.example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadCORS(t, fileSourceJSON(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := c.sources[0].(*FileSource)
+	junk := bytes.Repeat([]byte("\x00\xffjunk, more junk\x7f\n"), 10<<20/20)
+	if err := os.WriteFile(path+".tmp", junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := source.reload()
+	if changed || err == nil || !strings.HasPrefix(err.Error(), path+":1: ") || len(err.Error()) > 1024 {
+		t.Fatalf("reload of 10 MB of junk: changed %v, %.200v; want an error naming %s:1, in a line", changed, err, path)
+	}
+	if _, rej := c.policy.Actual([]string{"https://a.example.com"}); rej.Refused() {
+		t.Errorf("the good list was dropped: %s", rej.Reason)
 	}
 }
