@@ -107,6 +107,7 @@ func preflightMatcherWarning(matcher string, matcherSet caddy.ModuleMap) string 
 //	cors [<matcher>] [<origin>...] {
 //		origins               <origin>...
 //		origin_regexp         <regexp>...
+//		origins_from          <source> [<args>...] [{ <options> }]
 //		methods               <method>...
 //		headers               <header>...
 //		expose                <header>...
@@ -180,6 +181,8 @@ func (c *CORS) unmarshalCaddyfile(d *caddyfile.Dispenser) (map[string]sourceLine
 			err = c.parseMode(d)
 		case "enforce":
 			err = appendRequiredArgs(d, subdirective, &c.Enforce, gates.Check, lines)
+		case "origins_from":
+			err = c.parseOriginsFrom(d)
 		default:
 			err = d.Errf("unrecognized subdirective '%s'", subdirective)
 		}
@@ -238,7 +241,7 @@ func unjoin(err error) []error {
 
 func isSingleValued(subdirective string) bool {
 	switch subdirective {
-	case "origins", "origin_regexp", "methods", "headers", "expose", "enforce":
+	case "origins", "origin_regexp", "methods", "headers", "expose", "enforce", "origins_from":
 		return false
 	}
 	return true

@@ -72,6 +72,9 @@ func FuzzUnmarshalCaddyfile(f *testing.F) {
 		"https://app.example.com {\n\tcredentials true\n\tprivate_network on\n\tbogus {\n\t\tx\n\t}\n}",
 		"https://app.example.com {\n\texpose Access-Control-Allow-Methods Set-Cookie\n\tmethods patch\n}",
 		"@writes https://app.example.com",
+		"{\n\torigins_from file /etc/caddy/origins.txt {\n\t\tinterval 5s\n\t}\n}",
+		"{\n\torigins_from http http://127.0.0.1:8081/allowed {\n\t\ttimeout 2s\n\t\tmax_in_flight 0\n\t}\n\torigins_from\n}",
+		"{\n\torigins_from storage cors/origins.txt a\n\torigins_from nowhere {\n\t}\n}",
 	} {
 		f.Add(seed)
 	}

@@ -28,7 +28,7 @@ var requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 // outcomes are the reasons a request can end with, allowed first.
 var outcomes = [...]policy.Reason{"", policy.ReasonOrigin, policy.ReasonMalformed,
-	policy.ReasonMethod, policy.ReasonHeader,
+	policy.ReasonMethod, policy.ReasonHeader, policy.ReasonSourceBusy, policy.ReasonSourceError,
 	gates.ReasonWebSocketOrigin, gates.ReasonUnsafeCrossOrigin}
 
 // reportRequestsTotal is requestsTotal for handlers in report mode, with

@@ -101,6 +101,8 @@ func TestNoSeriesForOutcomesThatCannotOccur(t *testing.T) {
 		{"preflight", "rejected", "method"}, {"preflight", "rejected", "header"},
 		{"actual", "allowed", ""}, {"actual", "rejected", "origin"}, {"actual", "rejected", "malformed"},
 		{"actual", "rejected", "websocket_origin"}, {"actual", "rejected", "unsafe_cross_origin"},
+		{"preflight", "rejected", "origin_source_busy"}, {"preflight", "rejected", "origin_source_error"},
+		{"actual", "rejected", "origin_source_busy"}, {"actual", "rejected", "origin_source_error"},
 	} {
 		if !series[want] {
 			t.Errorf("no series %v", want)

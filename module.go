@@ -4,6 +4,7 @@
 package cors
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -58,11 +59,13 @@ func init() {
 //
 // This handler provides the placeholders `{http.cors.allowed}` (`true` or
 // `false`, empty for a request without `Origin`), `{http.cors.reason}`
-// (`origin`, `malformed`, `method` or `header`, and `websocket_origin` or
-// `unsafe_cross_origin` for a refusal by a gate of `enforce`; empty when
-// allowed) and `{http.cors.mode}` (`enforce` or `report`, for every request
-// the handler sees); in report mode the first two tell what would have
-// happened. A value another handler sets under the same name takes
+// (`origin`, `malformed`, `method` or `header`, `origin_source_busy` or
+// `origin_source_error` when an origin source could not check the origin,
+// and `websocket_origin` or `unsafe_cross_origin` for a refusal by a gate
+// of `enforce`; empty when allowed) and `{http.cors.mode}` (`enforce` or
+// `report`, for every request the handler sees); in report mode the first
+// two tell what would have happened. A value another handler sets under
+// the same name takes
 // precedence, and with two `cors` handlers on one request, the first
 // one's outcome shows.
 //
@@ -145,6 +148,17 @@ type CORS struct {
 	// answered by this handler.
 	PreflightPassthrough bool `json:"preflight_passthrough,omitempty"`
 
+	// Sources of further allowed origins, asked in order about an origin
+	// that the fields above do not allow; the first that allows it wins.
+	// Each is an object whose `source` names the module: `file` (a list in
+	// a file, re-read when it changes), `http` (an endpoint that answers
+	// yes or no), or a source from another plugin. They are asked only
+	// about valid origins, and with `allow_credentials` never about a plain
+	// `http://` origin other than loopback. An origin a source could not
+	// check is refused, with the reason `origin_source_busy` or
+	// `origin_source_error`.
+	OriginSourcesRaw []json.RawMessage `json:"origin_sources,omitempty" caddy:"namespace=http.handlers.cors.origin_sources inline_key=source"`
+
 	// Gates that refuse what CORS alone does not stop, from origins that
 	// are neither allowed nor the request's own, with a 403 before the next
 	// handler runs:
@@ -176,6 +190,7 @@ type CORS struct {
 	// `caddy_http_cors_report_disagreements_total`. Default: `enforce`.
 	Mode string `json:"mode,omitempty"`
 
+	sources  []OriginSource
 	policy   *policy.Policy
 	gates    gates.Set
 	report   bool
@@ -206,6 +221,9 @@ func (c *CORS) Provision(ctx caddy.Context) error {
 		c.disagreements = new(disagreementGate)
 	}
 	if err := registerMetrics(ctx.GetMetricsRegistry(), c.collectors()...); err != nil {
+		return err
+	}
+	if err := c.loadOriginSources(ctx); err != nil {
 		return err
 	}
 	cfg := c.config()
@@ -291,6 +309,7 @@ func (c *CORS) config() policy.Config {
 		PrivateNetwork:       c.AllowPrivateNetwork,
 		PreflightStatus:      c.PreflightStatus,
 		PreflightPassthrough: c.PreflightPassthrough,
+		Sources:              c.policySources(),
 	}
 }
 

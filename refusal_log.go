@@ -135,7 +135,7 @@ func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, 
 	if message == nil {
 		message = rejection.AppendMessage(make([]byte, 0, rejection.MessageLen()))
 	}
-	fields := make([]zap.Field, 0, 7)
+	fields := make([]zap.Field, 0, 8)
 	fields = append(fields,
 		zap.String("origin", policy.Printable(firstValue(origin), policy.MaxValueLen)),
 		zap.String("method", policy.Printable(r.Method, policy.MaxValueLen)),
@@ -148,6 +148,10 @@ func (c *CORS) logRejection(kind policy.Kind, r *http.Request, origin []string, 
 	// Every preflight is an OPTIONS; the method it asks for says more.
 	if requested, ok := r.Header["Access-Control-Request-Method"]; ok && r.Method == http.MethodOptions {
 		fields = append(fields, zap.String("requested_method", policy.Printable(strings.Join(requested, ", "), policy.MaxValueLen)))
+	}
+	// What an origin source could not do: for the log only, never the body.
+	if cause := rejection.Cause(); cause != nil {
+		fields = append(fields, zap.Error(cause))
 	}
 	ce.Write(fields...)
 }

@@ -71,7 +71,7 @@ const (
 // first, "", is never counted: it stands for a reason outside the set.
 var judgedReasons = [...]policy.Reason{"", policy.ReasonOrigin, policy.ReasonMalformed,
 	policy.ReasonMethod, policy.ReasonHeader, policy.ReasonPrivateNetwork,
-	policy.ReasonCredentials, policy.ReasonStatus}
+	policy.ReasonCredentials, policy.ReasonStatus, policy.ReasonSourceBusy, policy.ReasonSourceError}
 
 func judgedIndex(reason policy.Reason) int {
 	for i, known := range judgedReasons {

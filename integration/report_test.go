@@ -116,7 +116,6 @@ http://%s {
 `, addr, reportApp, reportNewcomer, mode, upstream)
 }
 
-
 func loadReportSite(t *testing.T, upstream, mode string) string {
 	t.Helper()
 	addr := closedLoopbackAddr(t)

@@ -25,6 +25,7 @@ declare -A budget=(
 	[FuzzParseNginx]=50000
 	[FuzzImport]=30000
 	[FuzzCorsImportAdapts]=10000
+	[FuzzParseList]=30000
 	[FuzzUnmarshalCaddyfile]=10000
 	[FuzzHandler]=6000
 )

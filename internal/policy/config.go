@@ -28,6 +28,7 @@ type Config struct {
 	PrivateNetwork       bool           // answer Private Network Access preflights
 	PreflightStatus      int            // 0: 204
 	PreflightPassthrough bool           // hand allowed preflights on to the next handler
+	Sources              []Source       // asked in order about origins the above do not allow
 }
 
 // Each value of a configuration has one check, shared by the Caddyfile
@@ -208,7 +209,7 @@ const emptyVariable = "if the origins come from an environment variable such as 
 // CheckHasOrigin refuses a configuration with no origin at all.
 func (c Config) CheckHasOrigin() error {
 	switch {
-	case len(c.Origins) != 0 || len(c.OriginRegexps) != 0:
+	case len(c.Origins) != 0 || len(c.OriginRegexps) != 0 || len(c.Sources) != 0:
 		return nil
 	case c.Credentials:
 		return errNoOriginWithCredentials

@@ -57,7 +57,13 @@ type Rejection struct {
 	Reason Reason // empty: the request is allowed
 	format string // what failed, with one %q for value, or none
 	value  string // the request value at fault, as sent
+	cause  error  // why an origin source could not answer, for the log only
 }
+
+// Cause is why an origin source could not answer, for the log line: it
+// may name the source's endpoint or file, which the response never shows.
+// It is nil for every other rejection.
+func (r Rejection) Cause() error { return r.cause }
 
 // Refused reports whether r is a rejection.
 func (r Rejection) Refused() bool { return r.Reason != "" }
@@ -92,7 +98,8 @@ func (r Rejection) MessageLen() int {
 // headers, so only an ok status lets the console name the method or header
 // that failed instead of blaming the status or the origin (R8).
 func (r Rejection) PreflightStatus() int {
-	if r.Reason == ReasonOrigin || r.Reason == ReasonMalformed {
+	switch r.Reason {
+	case ReasonOrigin, ReasonMalformed, ReasonSourceBusy, ReasonSourceError:
 		return http.StatusForbidden
 	}
 	return http.StatusOK
@@ -158,10 +165,14 @@ func (p *Policy) checkOrigin(values []string) (string, Rejection) {
 	if p.AllowsOrigin(origin) {
 		return origin, Rejection{}
 	}
-	if _, ok := origins.Parse(origin); ok {
-		return "", reject(ReasonOrigin, "origin %q is not allowed", origin)
+	o, ok := origins.Parse(origin)
+	if !ok {
+		return "", reject(ReasonMalformed, "origin %q is not a valid origin", origin)
 	}
-	return "", reject(ReasonMalformed, "origin %q is not a valid origin", origin)
+	if len(p.sources) != 0 {
+		return p.askSources(origin, o)
+	}
+	return "", reject(ReasonOrigin, "origin %q is not allowed", origin)
 }
 
 // AllowsOrigin reports whether origin, the value of a request's one Origin

@@ -19,6 +19,7 @@ const DefaultPreflightStatus = 204
 type Policy struct {
 	anyOrigin bool
 	origins   *origins.Matcher
+	sources   []Source
 
 	anyMethod bool
 	methods   map[string]struct{} // byte for byte, as browsers compare (R22)
@@ -46,6 +47,7 @@ func New(c Config) (*Policy, error) {
 		preflightStatus: DefaultPreflightStatus,
 		passthrough:     c.PreflightPassthrough,
 		preflightVary:   varyPreflight,
+		sources:         c.Sources,
 	}
 	// Each regexp is compiled and judged once, below, not again by
 	// CheckCombination.
