@@ -209,13 +209,40 @@ func writeConsoleTexts(t *testing.T) {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.name, kind.name, genericURLs(console), genericURLs(c.rejection))
 		}
 	}
-	// TestBrowserLocalNetworkAccess writes a section of its own.
-	if old, err := os.ReadFile(path); err == nil {
-		if i := strings.Index(string(old), "\n"+lnaSection+"\n"); i >= 0 {
-			b.WriteString(string(old[i:]))
+	// Other tests write sections of their own, kept as they are.
+	writeSection(t, path, "", b.String())
+}
+
+// writeSection replaces, in the measured-messages file at path, the
+// section under heading (a "## " line, up to the next one) with text, or
+// adds it at the end; heading "" stands for what comes before the first
+// section. Every other section is kept as it is.
+func writeSection(t *testing.T, path, heading, text string) {
+	t.Helper()
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Error(err)
+		return
+	}
+	parts := strings.Split("\n"+string(old), "\n## ")
+	sections := []string{strings.TrimPrefix(parts[0], "\n")}
+	for _, part := range parts[1:] {
+		sections = append(sections, "## "+part)
+	}
+	text = strings.TrimRight(text, "\n") + "\n"
+	replaced := false
+	for i, section := range sections {
+		if (i == 0 && heading == "") || (i > 0 && heading != "" && strings.HasPrefix(section, heading+"\n")) {
+			sections[i], replaced = text, true
 		}
 	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	if !replaced {
+		sections = append(sections, text)
+	}
+	for i := range sections {
+		sections[i] = strings.TrimRight(sections[i], "\n") + "\n"
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(sections, "\n")), 0o644); err != nil {
 		t.Error(err)
 	}
 }

@@ -323,13 +323,5 @@ func writeLNATexts(t *testing.T) {
 	for _, row := range lnaMeasured.rows {
 		b.WriteString(row + "\n")
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	before, _, _ := strings.Cut(string(data), "\n"+lnaSection+"\n")
-	if err := os.WriteFile(path, []byte(strings.TrimRight(before, "\n")+"\n\n"+b.String()), 0o644); err != nil {
-		t.Error(err)
-	}
+	writeSection(t, path, lnaSection, b.String())
 }
