@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// sourcesAddr is where the origin-source tests' site listens.
+var sourcesAddr = "localhost:" + portAtStart()
+
 // metricValue reads one sample from the admin API's /metrics, as
 // Prometheus would, by its exact series text; 0 when absent.
 func metricValue(t *testing.T, series string) float64 {
@@ -84,7 +87,7 @@ func replaceFile(t *testing.T, path, content string) {
 
 func fileSourceSite(path string) string {
 	return fmt.Sprintf(`
-http://localhost:9080 {
+http://`+sourcesAddr+` {
 	cors {
 		origins https://static.example
 		origins_from file %s {
@@ -103,7 +106,7 @@ func TestFileSourceFollowsRenamesAndKeepsTheLastGoodList(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "origins.txt")
 	writeFile(t, path, "# tenants\nhttps://kept.example\nhttps://old.example\n")
 	loadCaddyfile(t, fileSourceSite(path))
-	c := &originChecker{t: t, url: "http://localhost:9080/"}
+	c := &originChecker{t: t, url: "http://" + sourcesAddr + "/"}
 
 	if !c.allowed("https://static.example") || !c.allowed("https://kept.example") || !c.allowed("https://old.example") || c.allowed("https://new.example") {
 		t.Fatal("the list read at load is not what is allowed")
@@ -166,7 +169,7 @@ func TestFileSourceFollowsAConfigMapSymlinkSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	loadCaddyfile(t, fileSourceSite(filepath.Join(dir, "origins.txt")))
-	c := &originChecker{t: t, url: "http://localhost:9080/"}
+	c := &originChecker{t: t, url: "http://" + sourcesAddr + "/"}
 	if !c.allowed("https://first.example") || c.allowed("https://second.example") {
 		t.Fatal("the ConfigMap's first list is not what is allowed")
 	}

@@ -93,7 +93,7 @@ func httpSourceSite(logDir, endpoint string) string {
 		level INFO
 	}
 }
-http://localhost:9080 {
+http://`+sourcesAddr+` {
 	cors {
 		origins https://static.example
 		origins_from http %s/allow {
@@ -113,7 +113,7 @@ http://localhost:9080 {
 // reason the site's body shows; Vary must be Origin alone.
 func getFrom(t *testing.T, origin string) (bool, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://localhost:9080/", nil)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+sourcesAddr+"/", nil)
 	req.Header.Set("Origin", origin)
 	resp, body := do(t, req)
 	if got := resp.Header.Values("Vary"); len(got) != 1 || got[0] != "Origin" {
@@ -134,7 +134,7 @@ func TestHTTPSourceAnswersCachesAndFailsClosed(t *testing.T) {
 		lookedUp       = `caddy_http_cors_origin_source_lookups_total{cached="false",result="allowed",source="http"}`
 		cachedHit      = `caddy_http_cors_origin_source_lookups_total{cached="true",result="allowed",source="http"}`
 		failed         = `caddy_http_cors_origin_source_lookups_total{cached="false",result="error",source="http"}`
-		refusedAsError = `caddy_http_cors_requests_total{kind="actual",reason="origin_source_error",result="rejected"}`
+		refusedAsError = `caddy_http_cors_requests_total{kind="actual",reason="origin_source_error",result="rejected",server="srv0"}`
 	)
 	before := map[string]float64{}
 	for _, series := range []string{lookedUp, cachedHit, failed, refusedAsError} {
@@ -194,7 +194,7 @@ func TestHTTPSourceAnswersCachesAndFailsClosed(t *testing.T) {
 	}
 
 	// The public answer hides the endpoint; the log line names it.
-	resp, body := sendPreflight(t, "http://localhost:9080/", "https://b.fail.example", "GET", "")
+	resp, body := sendPreflight(t, "http://"+sourcesAddr+"/", "https://b.fail.example", "GET", "")
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "could not be checked") || strings.Contains(body, "127.0.0.1") {
 		t.Errorf("preflight from a failing lookup: %d %q, want 403 saying only that the origin could not be checked", resp.StatusCode, body)
 	}
@@ -238,7 +238,7 @@ func TestHTTPSourceFloodKeepsTheEndpointWithinMaxInFlight(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for origin := range origins {
-				req, _ := http.NewRequest(http.MethodGet, "http://localhost:9080/", nil)
+				req, _ := http.NewRequest(http.MethodGet, "http://"+sourcesAddr+"/", nil)
 				req.Header.Set("Origin", origin)
 				resp, body := doWith(t, client, req)
 				switch {

@@ -23,7 +23,7 @@ func TestStorageSourceFollowsTheKeyAndKeepsTheLastGoodList(t *testing.T) {
 	store("# tenants\nhttps://first.example\n")
 	newTester(t).InitServer("{\n"+globalOptionLines+fmt.Sprintf(`	storage file_system %s
 }
-http://localhost:9080 {
+http://`+sourcesAddr+` {
 	cors {
 		origins https://static.example
 		origins_from storage cors/origins.txt {
@@ -36,7 +36,7 @@ http://localhost:9080 {
 	if t.Failed() {
 		t.FailNow()
 	}
-	c := &originChecker{t: t, url: "http://localhost:9080/"}
+	c := &originChecker{t: t, url: "http://" + sourcesAddr + "/"}
 	if !c.allowed("https://first.example") || c.allowed("https://second.example") {
 		t.Fatal("the stored list is not what is allowed")
 	}

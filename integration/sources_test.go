@@ -83,7 +83,7 @@ var (
 // {http.cors.reason}.
 func TestAThirdPartySourceThroughCaddy(t *testing.T) {
 	loadCaddyfile(t, `
-http://localhost:9080 {
+http://`+sourcesAddr+` {
 	cors {
 		origins https://static.example
 		origins_from test_allowlist https://first.example http://plain.example http://localhost:5173
@@ -93,7 +93,7 @@ http://localhost:9080 {
 	respond "reason={http.cors.reason}"
 }
 `)
-	const url = "http://localhost:9080/"
+	url := "http://" + sourcesAddr + "/"
 	tests := []struct {
 		origin     string
 		wantAllow  bool
