@@ -202,8 +202,12 @@ func IsOwnOrigin(origin string, tls bool, host string) bool {
 		scheme, defaultPort = "https://", ":443"
 	}
 	rest, ok := strings.CutPrefix(origin, scheme)
-	if !ok {
+	if !ok || host == "" {
 		return false
+	}
+	if rest == host {
+		// What a browser sends to a Host as it typed it: no more work.
+		return true
 	}
 	host = strings.TrimSuffix(host, defaultPort)
 	rest = strings.TrimSuffix(rest, defaultPort)
