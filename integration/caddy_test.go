@@ -415,3 +415,18 @@ func readUntilBlankLine(r *bufio.Reader) (string, error) {
 		lines = append(lines, line)
 	}
 }
+
+// dialRaw opens a TCP connection to addr for a request written by hand,
+// closed when t ends, with requestTimeout to answer.
+func dialRaw(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.SetDeadline(time.Now().Add(requestTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // wsUpstream is a WebSocket echo server that counts the handshakes it
@@ -52,19 +51,12 @@ http://%s {
 // 101, the connection to go on with.
 func wsOpen(t *testing.T, addr, origin string) (*http.Response, string, net.Conn, *bufio.Reader) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if err := conn.SetDeadline(time.Now().Add(requestTimeout)); err != nil {
-		t.Fatal(err)
-	}
+	conn := dialRaw(t, addr)
 	originLine := ""
 	if origin != "" {
 		originLine = "Origin: " + origin + "\r\n"
 	}
-	_, err = fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\n%s"+
+	_, err := fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\n%s"+
 		"Upgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", addr, originLine, wsNewKey(t))
 	if err != nil {

@@ -252,19 +252,7 @@ func testStreamingThroughCORS(t *testing.T, client *http.Client, base string, ma
 // internal error until then.
 func waitForInternalCertificate(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", protocolsTLSAddr,
-			&tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
-		if err == nil {
-			conn.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no TLS handshake with %s within 30s: %v", protocolsTLSAddr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitForTLS(t, protocolsTLSAddr)
 }
 
 // loadFullCaddyfile loads a complete Caddyfile (with its own global options,

@@ -131,17 +131,7 @@ http://`+addr+` {
 	t.Logf("101 response CORS headers (informational, browsers do not check CORS on WebSockets): ACAO %q",
 		resp.Header.Values("Access-Control-Allow-Origin"))
 
-	const message = "hello through cors"
-	if err := wsWriteFrame(conn, wsOpText, []byte(message), true); err != nil {
-		t.Fatalf("sending a frame: %v", err)
-	}
-	op, payload, err := wsReadFrame(br)
-	if err != nil {
-		t.Fatalf("reading the echoed frame: %v", err)
-	}
-	if op != wsOpText || string(payload) != message {
-		t.Errorf("echo = opcode %d %q, want text %q", op, payload, message)
-	}
+	wsEcho(t, conn, br, "hello through cors")
 }
 
 const (

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"testing"
-	"time"
 )
 
 // TestSwitchingProtocolsCarriesOnlyThePolicysHeaders proves that a
@@ -64,15 +62,8 @@ func switchProtocolsWithCORSHeaders(w http.ResponseWriter, r *http.Request) {
 // upgrade asks addr to switch protocols and returns its 101 response.
 func upgrade(t *testing.T, addr, origin string) *http.Response {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if err := conn.SetDeadline(time.Now().Add(requestTimeout)); err != nil {
-		t.Fatal(err)
-	}
-	_, err = fmt.Fprintf(conn, "GET /switch HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\n"+
+	conn := dialRaw(t, addr)
+	_, err := fmt.Fprintf(conn, "GET /switch HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\n"+
 		"Upgrade: probe\r\nConnection: Upgrade\r\n\r\n", addr, origin)
 	if err != nil {
 		t.Fatal(err)
