@@ -28,7 +28,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 			return rejectPreflight(w, response, rejection, body)
 		}
 		if c.policy.PreflightPassthrough() {
-			return serveNext(w, r, next, &response)
+			return serveNext(w, r, next, policy.Answer{}, &response)
 		}
 		// Fetch: a preflight never carries credentials, so it must not
 		// reach authentication; it is answered here.
@@ -37,7 +37,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return nil
 
 	case policy.Actual:
-		response, rejection := c.policy.Actual(origin)
+		answer, rejection := c.policy.Actual(origin)
 		// enforce: the gates judge with the policy's verdict (gates.go).
 		if c.gates != 0 {
 			if refusal := c.gates.Check(r, origin, !rejection.Refused()); refusal.Refused() {
@@ -51,7 +51,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		// A refused origin still reaches the next handler: Origin also comes
 		// with same-origin form posts, and the browser, not the server,
 		// withholds the response (R46).
-		return serveNext(w, r, next, &response)
+		return serveNext(w, r, next, answer, nil)
 
 	default:
 		// enforce: a write with fetch metadata but no Origin (gates.go).
@@ -63,8 +63,7 @@ func (c *CORS) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		if repl != nil {
 			repl.Map(notCORSPlaceholders)
 		}
-		response := c.policy.NotCORS()
-		return serveNext(w, r, next, &response)
+		return serveNext(w, r, next, c.policy.NotCORS(), nil)
 	}
 }
 
@@ -170,13 +169,20 @@ func rejectPreflight(w http.ResponseWriter, response policy.Response, rejection 
 // from the same header map; when it wrote nothing, net/http sends the map
 // as it is.
 //
-// response is a pointer only so that it is not copied on the way: it is
-// not kept.
-func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, response *policy.Response) error {
-	rw := getResponseWriter(w, response)
+// The headers are answer's, or, when preflight is not nil, those of an
+// allowed preflight's answer, which is copied into the writer (it is built
+// per request, and a pointer to it kept in a pooled writer would make it
+// escape to the heap).
+func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, answer policy.Answer, preflight *policy.Response) error {
+	rw := getResponseWriter(w)
+	rw.answer = answer
+	if preflight != nil {
+		rw.preflight = *preflight
+		rw.answer = policy.AnswerOf(&rw.preflight)
+	}
 	err := next.ServeHTTP(rw, r)
 	if !rw.committed {
-		response.Apply(w.Header())
+		rw.answer.Apply(w.Header())
 	}
 	putResponseWriter(rw)
 	return err
@@ -189,7 +195,8 @@ func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, r
 type responseWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	wrapped   caddyhttp.ResponseWriterWrapper // storage for the embedded pointer
-	response  policy.Response
+	answer    policy.Answer
+	preflight policy.Response // storage for the answer to a preflight
 	committed bool
 	// report, in report mode, compares the response with the policy's
 	// answer instead of applying it.
@@ -200,17 +207,21 @@ type responseWriter struct {
 // after next.ServeHTTP returns, which is when it goes back to the pool.
 var responseWriters = sync.Pool{New: func() any { return new(responseWriter) }}
 
-func getResponseWriter(w http.ResponseWriter, response *policy.Response) *responseWriter {
+func getResponseWriter(w http.ResponseWriter) *responseWriter {
 	rw := responseWriters.Get().(*responseWriter)
 	rw.wrapped.ResponseWriter = w
 	rw.ResponseWriterWrapper = &rw.wrapped
-	rw.response = *response
-	rw.committed = false
 	return rw
 }
 
+// putResponseWriter clears what rw refers to, so that a pooled writer
+// keeps no request alive, and its flag.
 func putResponseWriter(rw *responseWriter) {
-	*rw = responseWriter{}
+	rw.wrapped.ResponseWriter = nil
+	rw.ResponseWriterWrapper = nil
+	rw.answer = policy.Answer{}
+	rw.preflight = policy.Response{}
+	rw.committed = false
 	responseWriters.Put(rw)
 }
 
@@ -222,7 +233,7 @@ func (rw *responseWriter) commit(status int) {
 			rw.report.compare(rw.Header(), status)
 			return
 		}
-		rw.response.Apply(rw.Header())
+		rw.answer.Apply(rw.Header())
 	}
 }
 

@@ -114,7 +114,9 @@ func (c *CORS) serveReport(w http.ResponseWriter, r *http.Request, next caddyhtt
 	if kind == policy.Preflight {
 		s.response, s.rejection = c.policy.Preflight(origin, r.Header)
 	} else {
-		s.response, s.rejection = c.policy.Actual(origin)
+		var answer policy.Answer
+		answer, s.rejection = c.policy.Actual(origin)
+		s.response = answer.Response()
 	}
 	var refusal gates.Refusal
 	if kind == policy.Actual && c.gates != 0 {

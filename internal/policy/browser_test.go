@@ -108,7 +108,9 @@ func TestPolicyAnswersAreJudgedAsTheyWereDecided(t *testing.T) {
 			if kind == Preflight {
 				response, rejection = p.Preflight(origin, tt.header)
 			} else {
-				response, rejection = p.Actual(origin)
+				var answer Answer
+				answer, rejection = p.Actual(origin)
+				response = answer.Response()
 			}
 			status := DefaultPreflightStatus
 			if rejection.Refused() {

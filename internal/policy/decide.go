@@ -185,31 +185,39 @@ func (p *Policy) AllowsOrigin(origin string) bool {
 // Actual answers a CORS request that is not a preflight, given its Origin
 // field lines. A refused one still goes on to the next handler, without
 // CORS headers (R46).
-func (p *Policy) Actual(origin []string) (Response, Rejection) {
+func (p *Policy) Actual(origin []string) (Answer, Rejection) {
 	if p.anyOrigin {
-		return p.NotCORS(), Rejection{}
+		return Answer{shape: &p.notCORS}, Rejection{}
 	}
 	allowOrigin, rej := p.checkOrigin(origin)
 	if rej.Refused() {
-		return Response{Vary: varyOrigin}, rej
+		return Answer{shape: &p.actualRefused}, rej
 	}
-	return Response{
-		AllowOrigin:      allowOrigin,
+	return Answer{shape: &p.actualAllowed, origin: allowOrigin}, Rejection{}
+}
+
+// NotCORS answers a request without Origin.
+func (p *Policy) NotCORS() Answer {
+	return Answer{shape: &p.notCORS}
+}
+
+// buildAnswers builds the responses of the answers that do not depend on
+// the request, but for the echoed origin. A policy open to any origin
+// sends the same "*" to everyone, so caches need no Vary (R40, R43);
+// otherwise Vary: Origin keeps a cached answer from reaching another origin
+// (R41), refused or not.
+func (p *Policy) buildAnswers() {
+	if p.anyOrigin {
+		p.notCORS = Response{AllowOrigin: "*", ExposeHeaders: p.exposeHeaders}
+		return
+	}
+	p.notCORS = Response{Vary: varyOrigin}
+	p.actualRefused = Response{Vary: varyOrigin}
+	p.actualAllowed = Response{
 		AllowCredentials: p.credentialsValue(),
 		ExposeHeaders:    p.exposeHeaders,
 		Vary:             varyOrigin,
-	}, Rejection{}
-}
-
-// NotCORS answers a request without Origin. A policy open to any origin
-// sends the same "*" to everyone, so caches need no Vary (R40, R43);
-// otherwise Vary: Origin keeps a cached answer from reaching another
-// origin (R41).
-func (p *Policy) NotCORS() Response {
-	if p.anyOrigin {
-		return Response{AllowOrigin: "*", ExposeHeaders: p.exposeHeaders}
 	}
-	return Response{Vary: varyOrigin}
 }
 
 // Preflight answers a preflight request with Origin field lines origin and

@@ -332,10 +332,10 @@ func TestActualAndNotCORS(t *testing.T) {
 			Response{AllowOrigin: app, AllowCredentials: "true", ExposeHeaders: "X-Total, X-Page", Vary: "Origin"}},
 		{"refused origin", get(withCredentials, "https://evil.example"), ReasonOrigin, Response{Vary: "Origin"}},
 		{"malformed origin", get(withCredentials, "https://app.example.com/"), ReasonMalformed, Response{Vary: "Origin"}},
-		{"no Origin", withCredentials.NotCORS(), "", Response{Vary: "Origin"}},
+		{"no Origin", withCredentials.NotCORS().Response(), "", Response{Vary: "Origin"}},
 		{"any origin", get(anyOrigin, "https://whoever.example"), "", Response{AllowOrigin: "*", ExposeHeaders: "X-Total"}},
 		{"any origin, null", get(anyOrigin, "null"), "", Response{AllowOrigin: "*", ExposeHeaders: "X-Total"}},
-		{"any origin, no Origin", anyOrigin.NotCORS(), "", Response{AllowOrigin: "*", ExposeHeaders: "X-Total"}},
+		{"any origin, no Origin", anyOrigin.NotCORS().Response(), "", Response{AllowOrigin: "*", ExposeHeaders: "X-Total"}},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -348,8 +348,8 @@ func TestActualAndNotCORS(t *testing.T) {
 }
 
 func get(p *Policy, origin string) Response {
-	r, _ := p.Actual([]string{origin})
-	return r
+	a, _ := p.Actual([]string{origin})
+	return a.Response()
 }
 
 func TestPreflightStatusAndPassthrough(t *testing.T) {

@@ -34,6 +34,10 @@ type Policy struct {
 	preflightStatus int
 	passthrough     bool
 	preflightVary   string
+
+	// What every request of an outcome is answered, built once (see
+	// Answer): the allowed one gets the request's origin besides.
+	notCORS, actualAllowed, actualRefused Response
 }
 
 // New checks c and compiles it. All errors are reported together, each
@@ -115,6 +119,7 @@ func New(c Config) (*Policy, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	p.buildAnswers()
 	return p, nil
 }
 

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math/bits"
 	"net/http"
 	"strings"
 )
@@ -44,6 +45,38 @@ func (r *Response) values() [len(ManagedHeaders)]string {
 		r.ExposeHeaders, r.MaxAge, r.AllowPrivateNetwork}
 }
 
+// Answer is a policy's answer to one request that goes on to the next
+// handler, carried until its response is committed: a pointer to the
+// Response that every request of the same outcome gets, built once with
+// the policy, and the request's origin, which an allowed answer echoes.
+// Copying it costs three words, not a whole Response.
+type Answer struct {
+	shape  *Response
+	origin string // Access-Control-Allow-Origin, when shape echoes the origin
+}
+
+// AnswerOf is the Answer that applies r, which must not change while the
+// answer is in use.
+func AnswerOf(r *Response) Answer { return Answer{shape: r} }
+
+// Response is the Response a stands for.
+func (a Answer) Response() Response {
+	r := *a.shape
+	if a.origin != "" {
+		r.AllowOrigin = a.origin
+	}
+	return r
+}
+
+// Apply is Response.Apply for the Response a stands for.
+func (a Answer) Apply(h http.Header) {
+	want := a.shape.values()
+	if a.origin != "" {
+		want[0] = a.origin
+	}
+	apply(h, &want, a.shape.Vary, nil, nil)
+}
+
 // managedIndex gives the position of key in ManagedHeaders, compared
 // case-insensitively, or -1. A handler may assign a key net/http did not
 // canonicalize (h["access-control-allow-origin"]), which is sent as it is
@@ -65,11 +98,6 @@ func managedIndex(key string) int {
 // Apply makes h carry exactly r: one field line for each managed header r
 // has a value for, none for the others, and every Vary token of r once,
 // next to the tokens others put there (R42).
-//
-// It runs on every response, so it walks the header map once instead of
-// looking up each managed name, and changes nothing (allocating nothing)
-// when h already carries r, as it does for a second cors handler on the
-// same response (in handle_errors).
 func (r *Response) Apply(h http.Header) {
 	r.ApplyWith(h, nil, nil)
 }
@@ -80,11 +108,25 @@ func (r *Response) Apply(h http.Header) {
 // one.
 func (r *Response) ApplyWith(h http.Header, names, values []string) {
 	want := r.values()
+	apply(h, &want, r.Vary, names, values)
+}
+
+// apply makes h carry the managed header values want and the Vary tokens
+// vary, and sets names to values (see ApplyWith), in at most one
+// allocation, whatever h already holds, unless its Vary repeats a token of
+// its own.
+//
+// It runs on every response, so it walks the header map once instead of
+// looking up each managed name: a walk also finds a managed name under a key
+// net/http did not canonicalize, which no lookup can. It changes nothing
+// (allocating nothing) when h already carries the answer, as it does for a
+// second cors handler on the same response (in handle_errors).
+func apply(h http.Header, want *[len(ManagedHeaders)]string, vary string, names, values []string) {
 	var present uint8 // bit i: ManagedHeaders[i] already holds want[i]
-	var vary []string
+	var foreignVary []string
 	for key, current := range h {
 		if key == "Vary" {
-			vary = current
+			foreignVary = current
 			continue
 		}
 		i := managedIndex(key)
@@ -99,47 +141,132 @@ func (r *Response) ApplyWith(h http.Header, names, values []string) {
 		}
 	}
 
-	needVary := r.Vary != "" && len(vary) == 0
-	missing := 0
+	// What Vary needs: nothing, our one line, or the tokens others' Vary
+	// lacks, each added as a line of its own after theirs (R42).
+	var missingTokens uint8 // bit j: the j-th token of vary
+	varyLines := 0
+	switch {
+	case vary == "" || len(foreignVary) == 1 && foreignVary[0] == vary:
+	case len(foreignVary) == 0:
+		varyLines = 1
+	default:
+		var fold bool
+		missingTokens, fold = varyLacks(foreignVary, vary)
+		if fold {
+			// Rare (an upstream that repeats a token): folded into one line,
+			// which costs an allocation of its own.
+			mergeVarySlowly(h, foreignVary, vary)
+		} else if missingTokens != 0 {
+			varyLines = len(foreignVary) + bits.OnesCount8(missingTokens)
+		}
+	}
+
+	lineCount := varyLines + len(names)
 	for i, v := range want {
 		if v != "" && present&(1<<i) == 0 {
-			missing++
+			lineCount++
 		}
 	}
-	if needVary {
-		missing++
-	}
-	missing += len(names)
-	if missing > 0 {
-		// One backing array for every field line set here. Each line is its
-		// own full slice (cap == len), so a later handler that appends to one
-		// gets a fresh array, and one that edits a value edits only this
-		// response: no value slice is shared between responses (rs/cors#198).
-		lines := make([]string, 0, missing)
-		for i, v := range want {
-			if v != "" && present&(1<<i) == 0 {
-				lines = append(lines, v)
-				h[ManagedHeaders[i]] = lines[len(lines)-1 : len(lines) : len(lines)]
-			}
-		}
-		if needVary {
-			lines = append(lines, r.Vary)
-			h["Vary"] = lines[len(lines)-1 : len(lines) : len(lines)]
-		}
-		for i, name := range names {
-			lines = append(lines, values[i])
-			h[name] = lines[len(lines)-1 : len(lines) : len(lines)]
-		}
-	}
-	if r.Vary == "" || needVary || len(vary) == 1 && vary[0] == r.Vary {
+	if lineCount == 0 {
 		return
 	}
-	for token := range strings.SplitSeq(r.Vary, ", ") {
-		if !containsToken(h["Vary"], token) {
-			h["Vary"] = append(h["Vary"], token)
+	// One backing array for every field line set here. Each header gets its
+	// own full slice of it (cap == len), so a later handler that appends to
+	// one gets a fresh array, and one that edits a value edits only this
+	// response: no value slice is shared between responses (rs/cors#198).
+	lines := make([]string, 0, lineCount)
+	set := func(name string, from int) {
+		h[name] = lines[from:len(lines):len(lines)]
+	}
+	for i, v := range want {
+		if v != "" && present&(1<<i) == 0 {
+			lines = append(lines, v)
+			set(ManagedHeaders[i], len(lines)-1)
 		}
 	}
-	dedupeVary(h)
+	switch {
+	case varyLines == 1 && len(foreignVary) == 0:
+		lines = append(lines, vary)
+		set("Vary", len(lines)-1)
+	case varyLines > 0:
+		from := len(lines)
+		lines = append(lines, foreignVary...)
+		j := 0
+		for token := range strings.SplitSeq(vary, ", ") {
+			if missingTokens&(1<<j) != 0 {
+				lines = append(lines, token)
+			}
+			j++
+		}
+		set("Vary", from)
+	}
+	for i, name := range names {
+		lines = append(lines, values[i])
+		set(name, len(lines)-1)
+	}
+}
+
+// maxVaryTokens bounds the work of folding repeated Vary tokens: a Vary of
+// more tokens is left as it is, ours added.
+const maxVaryTokens = 32
+
+// varyLacks reads the Vary lines others set: bit j of missing is set when
+// the j-th token of ours, a ", "-separated list of at most 8 tokens, is
+// not among them (compared case-insensitively), and fold reports that they
+// repeat a token and that, ours added, they hold at most maxVaryTokens.
+func varyLacks(lines []string, ours string) (missing uint8, fold bool) {
+	j := 0
+	for range strings.SplitSeq(ours, ", ") {
+		missing |= 1 << j
+		j++
+	}
+	var seen [maxVaryTokens]string
+	n, repeated := 0, false
+	for _, line := range lines {
+		for elem := range strings.SplitSeq(line, ",") {
+			token := strings.TrimSpace(elem)
+			if token == "" {
+				continue
+			}
+			j := 0
+			for mine := range strings.SplitSeq(ours, ", ") {
+				if strings.EqualFold(mine, token) {
+					missing &^= 1 << j
+				}
+				j++
+			}
+			if n < len(seen) {
+				for _, before := range seen[:n] {
+					repeated = repeated || strings.EqualFold(before, token)
+				}
+				seen[n] = token
+			}
+			n++
+		}
+	}
+	return missing, repeated && n+bits.OnesCount8(missing) <= maxVaryTokens
+}
+
+// mergeVarySlowly adds the tokens of ours that lines, Vary as others set
+// it, lacks, then rewrites Vary as one line without the tokens repeated, as
+// happens when an upstream also varies on Origin and its header is added
+// after ours.
+func mergeVarySlowly(h http.Header, lines []string, ours string) {
+	unique := make([]string, 0, maxVaryTokens)
+	add := func(token string) {
+		if token != "" && !containsToken(unique, token) {
+			unique = append(unique, token)
+		}
+	}
+	for _, line := range lines {
+		for elem := range strings.SplitSeq(line, ",") {
+			add(strings.TrimSpace(elem))
+		}
+	}
+	for token := range strings.SplitSeq(ours, ", ") {
+		add(token)
+	}
+	h["Vary"] = []string{strings.Join(unique, ", ")}
 }
 
 // containsToken reports whether one of the comma-separated lists in
@@ -153,43 +280,4 @@ func containsToken(values []string, token string) bool {
 		}
 	}
 	return false
-}
-
-// maxVaryTokens bounds the work of looking for duplicate Vary tokens.
-const maxVaryTokens = 32
-
-// dedupeVary rewrites Vary as one line when a token appears twice, as
-// happens when an upstream also varies on Origin and its header is added
-// after ours.
-func dedupeVary(h http.Header) {
-	var tokens [maxVaryTokens]string
-	n, dup := 0, false
-	for _, v := range h["Vary"] {
-		for elem := range strings.SplitSeq(v, ",") {
-			token := strings.TrimSpace(elem)
-			if token == "" {
-				continue
-			}
-			if n == len(tokens) {
-				return
-			}
-			for _, seen := range tokens[:n] {
-				if strings.EqualFold(seen, token) {
-					dup = true
-				}
-			}
-			tokens[n] = token
-			n++
-		}
-	}
-	if !dup {
-		return
-	}
-	unique := tokens[:0]
-	for _, token := range tokens[:n] {
-		if !containsToken(unique, token) {
-			unique = append(unique, token)
-		}
-	}
-	h["Vary"] = []string{strings.Join(unique, ", ")}
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -59,6 +61,15 @@ func TestApplyOwnsManagedHeadersUnderAnyCase(t *testing.T) {
 	}
 }
 
+// manyTokens is a Vary list of 31 distinct tokens.
+var manyTokens = func() string {
+	tokens := make([]string, 31)
+	for i := range tokens {
+		tokens[i] = "T" + strconv.Itoa(i)
+	}
+	return strings.Join(tokens, ", ")
+}()
+
 func TestApplyMergesVary(t *testing.T) {
 	tests := []struct {
 		name string
@@ -73,6 +84,8 @@ func TestApplyMergesVary(t *testing.T) {
 		{"preflight tokens", preflightVary, []string{"Accept-Encoding"},
 			[]string{"Accept-Encoding", "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"}},
 		{"no tokens of ours leaves Vary alone", "", []string{"Accept", "Accept"}, []string{"Accept", "Accept"}},
+		{"a Vary too long to fold gets ours added as it is", "Origin", []string{"A, A, " + manyTokens},
+			[]string{"A, A, " + manyTokens, "Origin"}},
 	}
 	for _, tt := range tests {
 		h := http.Header{}
@@ -148,5 +161,26 @@ func TestApplyLeavesNoSpareCapacityBetweenLines(t *testing.T) {
 				t.Errorf("after adding a %s line: %s is %q, want %q", name, other, h[other], want)
 			}
 		}
+	}
+}
+
+// A response that already varies on something else, as every one through
+// Caddy's encode does, gets Origin added in the same one allocation as the
+// CORS headers.
+func TestApplyMergesVaryInTheOneAllocation(t *testing.T) {
+	p := mustNew(t, Config{Origins: []string{"https://app.example.com"}, Credentials: true})
+	answer, _ := p.Actual([]string{"https://app.example.com"})
+	encoded := []string{"Accept-Encoding"}
+	h := http.Header{}
+	allocs := testing.AllocsPerRun(100, func() {
+		clear(h)
+		h["Vary"] = encoded
+		answer.Apply(h)
+	})
+	if allocs != 1 {
+		t.Errorf("applying to a response with a Vary allocates %v times, want 1", allocs)
+	}
+	if want := []string{"Accept-Encoding", "Origin"}; !slices.Equal(h["Vary"], want) {
+		t.Errorf("Vary %q, want %q", h["Vary"], want)
 	}
 }

@@ -57,8 +57,8 @@ func TestSourcesAreAskedInOrderAfterTheStaticOrigins(t *testing.T) {
 		if rej.Reason != tt.wantReason {
 			t.Errorf("%s: reason %q, want %q", tt.origin, rej.Reason, tt.wantReason)
 		}
-		if tt.wantReason == "" && resp.AllowOrigin != tt.origin {
-			t.Errorf("%s: Access-Control-Allow-Origin %q, want the origin", tt.origin, resp.AllowOrigin)
+		if got := resp.Response().AllowOrigin; tt.wantReason == "" && got != tt.origin {
+			t.Errorf("%s: Access-Control-Allow-Origin %q, want the origin", tt.origin, got)
 		}
 		if asked := append(first.asked, second.asked...); !slices.Equal(asked, tt.wantAsked) {
 			t.Errorf("%s: sources asked about %q, want %q", tt.origin, asked, tt.wantAsked)
