@@ -94,7 +94,6 @@ func occurs(k, o int) bool {
 // serverCounters are the series of one server, resolved once, so that
 // counting a request is an atomic add with no label lookup or allocation.
 type serverCounters struct {
-	server   *caddyhttp.Server
 	counters [len(kindNames)][len(outcomes)]prometheus.Counter // nil where the outcome cannot occur
 }
 
@@ -104,7 +103,7 @@ func newServerCounters(vec *prometheus.CounterVec, server *caddyhttp.Server) *se
 	if server != nil && server.Name() != "" {
 		name = server.Name()
 	}
-	sc := &serverCounters{server: server}
+	sc := &serverCounters{}
 	for k, kind := range kindNames {
 		for o, reason := range outcomes {
 			if !occurs(k, o) {
@@ -122,7 +121,9 @@ func newServerCounters(vec *prometheus.CounterVec, server *caddyhttp.Server) *se
 
 // requestCounters are a handler's series: those of the server its route
 // belongs to, which it learns from its first request, since Provision is
-// not told.
+// not told. Caddy provisions the routes of each server on their own, so a
+// handler serves one server: looking the server up in the request's context
+// again on every request would cost more than the rest of counting.
 type requestCounters struct {
 	vec     *prometheus.CounterVec
 	current atomic.Pointer[serverCounters]
@@ -130,11 +131,11 @@ type requestCounters struct {
 
 // count counts one request of kind that ended with outcome.
 func (rc *requestCounters) count(r *http.Request, kind policy.Kind, outcome int) {
-	server, _ := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
 	sc := rc.current.Load()
-	if sc == nil || sc.server != server {
-		sc = newServerCounters(rc.vec, server)
-		rc.current.Store(sc)
+	if sc == nil {
+		server, _ := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+		rc.current.CompareAndSwap(nil, newServerCounters(rc.vec, server))
+		sc = rc.current.Load()
 	}
 	sc.counters[kindIndex(kind)][outcome].Inc()
 }
