@@ -8,6 +8,10 @@
 # drifts over minutes, a drift then falls on every scenario alike instead of
 # on whichever ran during it, and the medians stay comparable.
 #
+# A round is 52 benchmarks, each run for about 1.6 times BENCHTIME
+# (go test's runs that size the last one included): on 2 cores, about 85 s
+# at 1s and 42 s at 500ms, so about 14 minutes with the defaults.
+#
 # Usage (from anywhere):   bash bench/run.sh [output file, default bench.txt]
 # Settings (environment):  ROUNDS=10 BENCHTIME=1s
 set -euo pipefail
