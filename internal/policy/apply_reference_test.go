@@ -232,3 +232,46 @@ func TestApplyMatchesReferenceOnEveryHeaderMap(t *testing.T) {
 		}
 	}
 }
+
+// referenceActual is Policy.Actual without its fast path: every origin
+// through checkOrigin.
+func referenceActual(p *Policy, origin []string) (Response, Rejection) {
+	if p.anyOrigin {
+		return p.notCORS, Rejection{}
+	}
+	allowOrigin, rej := p.checkOrigin(origin)
+	if rej.Refused() {
+		return p.actualRefused, rej
+	}
+	r := p.actualAllowed
+	r.AllowOrigin = allowOrigin
+	return r, Rejection{}
+}
+
+// FuzzActual checks Policy.Actual, whose common case skips checkOrigin,
+// against referenceActual, over exact origins, patterns and regexps, and
+// one, two or no Origin lines.
+func FuzzActual(f *testing.F) {
+	policies := []*Policy{
+		mustNew(f, Config{Origins: []string{"https://app.example.com", "http://localhost:8080"}, Credentials: true}),
+		mustNew(f, Config{Origins: []string{"https://*.example.com", "https://app.example.org:*"}}),
+		mustNew(f, Config{OriginRegexps: []string{`https://[a-z]+\.example\.net`}, Expose: []string{"X-Total"}}),
+		mustNew(f, Config{Origins: []string{"*"}}),
+	}
+	f.Add("https://app.example.com", "", uint8(1))
+	f.Add("https://api.eu.example.com", "", uint8(1))
+	f.Add("https://app.example.org:8443", "https://app.example.com", uint8(2))
+	f.Add("https://APP.example.com", "", uint8(1))
+	f.Add("null", "", uint8(0))
+	f.Add("https://a.example.net", "", uint8(1))
+	f.Fuzz(func(t *testing.T, first, second string, lines uint8) {
+		origin := []string{first, second}[:lines%3]
+		for _, p := range policies {
+			answer, rejection := p.Actual(origin)
+			want, wantRejection := referenceActual(p, origin)
+			if got := answer.Response(); got != want || rejection != wantRejection {
+				t.Fatalf("Actual(%q) = %+v, %+v\nwant %+v, %+v", origin, got, rejection, want, wantRejection)
+			}
+		}
+	})
+}

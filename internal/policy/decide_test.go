@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func mustNew(t *testing.T, c Config) *Policy {
+func mustNew(t testing.TB, c Config) *Policy {
 	t.Helper()
 	p, err := New(c)
 	if err != nil {

@@ -191,12 +191,12 @@ func apply(h http.Header, want *[len(ManagedHeaders)]string, vary string, names,
 	case varyLines > 0:
 		from := len(lines)
 		lines = append(lines, foreignVary...)
-		j := 0
-		for token := range strings.SplitSeq(vary, ", ") {
+		for j, rest, more := 0, vary, true; more; j++ {
+			var token string
+			token, rest, more = strings.Cut(rest, ", ")
 			if missingTokens&(1<<j) != 0 {
 				lines = append(lines, token)
 			}
-			j++
 		}
 		set("Vary", from)
 	}
@@ -214,37 +214,56 @@ const maxVaryTokens = 32
 // the j-th token of ours, a ", "-separated list of at most 8 tokens, is
 // not among them (compared case-insensitively), and fold reports that they
 // repeat a token and that, ours added, they hold at most maxVaryTokens.
+// It runs on every response that already varies (all that encode may
+// compress), so it cuts the lists by hand rather than through iterators.
 func varyLacks(lines []string, ours string) (missing uint8, fold bool) {
-	j := 0
-	for range strings.SplitSeq(ours, ", ") {
-		missing |= 1 << j
-		j++
+	var mine [8]string
+	m := 0
+	for rest, more := ours, true; more; m++ {
+		mine[m], rest, more = strings.Cut(rest, ", ")
 	}
-	var seen [maxVaryTokens]string
+	missing = 1<<m - 1
 	n, repeated := 0, false
 	for _, line := range lines {
-		for elem := range strings.SplitSeq(line, ",") {
+		for rest, more := line, true; more; {
+			var elem string
+			elem, rest, more = strings.Cut(rest, ",")
 			token := strings.TrimSpace(elem)
 			if token == "" {
 				continue
 			}
-			j := 0
-			for mine := range strings.SplitSeq(ours, ", ") {
-				if strings.EqualFold(mine, token) {
+			for j, name := range mine[:m] {
+				if len(name) == len(token) && strings.EqualFold(name, token) {
 					missing &^= 1 << j
 				}
-				j++
 			}
-			if n < len(seen) {
-				for _, before := range seen[:n] {
-					repeated = repeated || strings.EqualFold(before, token)
-				}
-				seen[n] = token
+			if n < maxVaryTokens && !repeated {
+				repeated = hasToken(lines, n, token)
 			}
 			n++
 		}
 	}
 	return missing, repeated && n+bits.OnesCount8(missing) <= maxVaryTokens
+}
+
+// hasToken reports whether one of the first n tokens of lines is token,
+// compared case-insensitively. Vary lists are short, and reading them again
+// costs less than keeping a copy of every token on every response.
+func hasToken(lines []string, n int, token string) bool {
+	for _, line := range lines {
+		for rest, more := line, true; more && n > 0; {
+			var elem string
+			elem, rest, more = strings.Cut(rest, ",")
+			if elem = strings.TrimSpace(elem); elem == "" {
+				continue
+			}
+			if len(elem) == len(token) && strings.EqualFold(elem, token) {
+				return true
+			}
+			n--
+		}
+	}
+	return false
 }
 
 // mergeVarySlowly adds the tokens of ours that lines, Vary as others set
