@@ -177,7 +177,7 @@ func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, a
 	rw := getResponseWriter(w)
 	rw.answer = answer
 	if preflight != nil {
-		rw.preflight = *preflight
+		rw.preflight, rw.hasPreflight = *preflight, true
 		rw.answer = policy.AnswerOf(&rw.preflight)
 	}
 	err := next.ServeHTTP(rw, r)
@@ -194,10 +194,13 @@ func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, a
 // underlying writer without calling WriteHeader.
 type responseWriter struct {
 	*caddyhttp.ResponseWriterWrapper
-	wrapped   caddyhttp.ResponseWriterWrapper // storage for the embedded pointer
-	answer    policy.Answer
-	preflight policy.Response // storage for the answer to a preflight
-	committed bool
+	wrapped caddyhttp.ResponseWriterWrapper // storage for the embedded pointer
+	answer  policy.Answer
+	// preflight is the storage of an allowed preflight's answer, which is
+	// built per request, when hasPreflight.
+	preflight    policy.Response
+	hasPreflight bool
+	committed    bool
 	// report, in report mode, compares the response with the policy's
 	// answer instead of applying it.
 	report *reportState
@@ -220,7 +223,9 @@ func putResponseWriter(rw *responseWriter) {
 	rw.wrapped.ResponseWriter = nil
 	rw.ResponseWriterWrapper = nil
 	rw.answer = policy.Answer{}
-	rw.preflight = policy.Response{}
+	if rw.hasPreflight {
+		rw.preflight, rw.hasPreflight = policy.Response{}, false
+	}
 	rw.committed = false
 	responseWriters.Put(rw)
 }
