@@ -193,9 +193,8 @@ func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, a
 // Every one of those must be covered, since ReadFrom and flushing reach the
 // underlying writer without calling WriteHeader.
 type responseWriter struct {
-	*caddyhttp.ResponseWriterWrapper
-	wrapped caddyhttp.ResponseWriterWrapper // storage for the embedded pointer
-	answer  policy.Answer
+	caddyhttp.ResponseWriterWrapper
+	answer policy.Answer
 	// preflight is the storage of an allowed preflight's answer, which is
 	// built per request, when hasPreflight.
 	preflight    policy.Response
@@ -212,16 +211,14 @@ var responseWriters = sync.Pool{New: func() any { return new(responseWriter) }}
 
 func getResponseWriter(w http.ResponseWriter) *responseWriter {
 	rw := responseWriters.Get().(*responseWriter)
-	rw.wrapped.ResponseWriter = w
-	rw.ResponseWriterWrapper = &rw.wrapped
+	rw.ResponseWriter = w
 	return rw
 }
 
 // putResponseWriter clears what rw refers to, so that a pooled writer
 // keeps no request alive, and its flag.
 func putResponseWriter(rw *responseWriter) {
-	rw.wrapped.ResponseWriter = nil
-	rw.ResponseWriterWrapper = nil
+	rw.ResponseWriter = nil
 	rw.answer = policy.Answer{}
 	if rw.hasPreflight {
 		rw.preflight, rw.hasPreflight = policy.Response{}, false
@@ -266,7 +263,7 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 // FlushError is what http.ResponseController calls to flush.
 func (rw *responseWriter) FlushError() error {
 	rw.commit(http.StatusOK)
-	return http.NewResponseController(rw.ResponseWriterWrapper).Flush()
+	return http.NewResponseController(&rw.ResponseWriterWrapper).Flush()
 }
 
 // Flush serves handlers that still assert http.Flusher.

@@ -130,8 +130,7 @@ func (c *CORS) serveReport(w http.ResponseWriter, r *http.Request, next caddyhtt
 	s.browser = policy.NewBrowserRequest(kind, origin, r.Header)
 
 	rw := &s.writer
-	rw.wrapped.ResponseWriter = w
-	rw.ResponseWriterWrapper = &rw.wrapped
+	rw.ResponseWriter = w
 	rw.report = s
 	err := next.ServeHTTP(rw, r)
 	if !rw.committed {
