@@ -116,29 +116,14 @@ func (r *Response) ApplyWith(h http.Header, names, values []string) {
 // allocation, whatever h already holds, unless its Vary repeats a token of
 // its own.
 //
-// It runs on every response, so it walks the header map once instead of
-// looking up each managed name: a walk also finds a managed name under a key
-// net/http did not canonicalize, which no lookup can. It changes nothing
-// (allocating nothing) when h already carries the answer, as it does for a
-// second cors handler on the same response (in handle_errors).
+// It runs on every response. It changes nothing (allocating nothing) when
+// h already carries the answer, as it does for a second cors handler on the
+// same response (in handle_errors).
 func apply(h http.Header, want *[len(ManagedHeaders)]string, vary string, names, values []string) {
 	var present uint8 // bit i: ManagedHeaders[i] already holds want[i]
-	var foreignVary []string
-	for key, current := range h {
-		if key == "Vary" {
-			foreignVary = current
-			continue
-		}
-		i := managedIndex(key)
-		switch {
-		case i < 0:
-		case want[i] == "":
-			delete(h, key)
-		case key == ManagedHeaders[i] && len(current) == 1 && current[0] == want[i]:
-			present |= 1 << i
-		default:
-			delete(h, key) // set again below, as a line of its own
-		}
+	foreignVary, common := commonKeys(h)
+	if !common {
+		present, foreignVary = clearManaged(h, want)
 	}
 
 	// What Vary needs: nothing, our one line, or the tokens others' Vary
@@ -204,6 +189,58 @@ func apply(h http.Header, want *[len(ManagedHeaders)]string, vary string, names,
 		lines = append(lines, values[i])
 		set(name, len(lines)-1)
 	}
+}
+
+// clearManaged walks h once and deletes every managed header that does not
+// hold exactly its value in want, under any case of its name: a handler may
+// assign a key net/http did not canonicalize (h["access-control-allow-origin"]),
+// which is sent as it is and which a browser reads as the same header; a
+// lookup of each managed name would not find it. Bit i of present is set
+// when ManagedHeaders[i] holds want[i] already. It also gives Vary.
+func clearManaged(h http.Header, want *[len(ManagedHeaders)]string) (present uint8, vary []string) {
+	for key, current := range h {
+		if key == "Vary" {
+			vary = current
+			continue
+		}
+		i := managedIndex(key)
+		switch {
+		case i < 0:
+		case want[i] == "":
+			delete(h, key)
+		case key == ManagedHeaders[i] && len(current) == 1 && current[0] == want[i]:
+			present |= 1 << i
+		default:
+			delete(h, key) // set again by apply, as a line of its own
+		}
+	}
+	return present, vary
+}
+
+// commonNames are keys that most responses hold when they are committed,
+// Caddy's Server first, none of them managed.
+var commonNames = [...]string{"Server", "Content-Type", "Vary", "Content-Length", "Content-Encoding", "Alt-Svc"}
+
+// commonKeys reports whether every key of h is one of commonNames, and
+// gives its Vary: then h holds no managed header under any case and need
+// not be walked. A few lookups in a small map cost less than a walk, which
+// has a fixed cost of its own (it starts at a random place). It gives up as
+// soon as the names left cannot account for the keys left, so a map with
+// another key costs at most a few lookups more than the walk that follows.
+func commonKeys(h http.Header) (vary []string, ok bool) {
+	left := len(h)
+	for i, name := range commonNames {
+		if left == 0 || left > len(commonNames)-i {
+			break
+		}
+		if lines, found := h[name]; found {
+			left--
+			if name == "Vary" {
+				vary = lines
+			}
+		}
+	}
+	return vary, left == 0
 }
 
 // maxVaryTokens bounds the work of folding repeated Vary tokens: a Vary of

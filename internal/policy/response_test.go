@@ -184,3 +184,22 @@ func TestApplyMergesVaryInTheOneAllocation(t *testing.T) {
 		t.Errorf("Vary %q, want %q", h["Vary"], want)
 	}
 }
+
+// A small map is looked up rather than walked when its keys are common
+// ones; a managed name under another case is not one of them.
+func TestApplyFindsAManagedNameUnderAnyCaseInASmallMap(t *testing.T) {
+	r := Response{AllowOrigin: "https://app.example.com", Vary: "Origin"}
+	for _, key := range []string{"access-control-allow-origin", "Access-Control-Allow-Origin", "access-control-max-age"} {
+		h := http.Header{"Server": {"Caddy"}, "Content-Type": {"text/plain"}, key: {"*"}}
+		r.Apply(h)
+		want := http.Header{
+			"Server":                      {"Caddy"},
+			"Content-Type":                {"text/plain"},
+			"Access-Control-Allow-Origin": {"https://app.example.com"},
+			"Vary":                        {"Origin"},
+		}
+		if !reflect.DeepEqual(h, want) {
+			t.Errorf("with %s:\n got %v\nwant %v", key, h, want)
+		}
+	}
+}
