@@ -14,7 +14,8 @@ import (
 // with one configured origin or ten thousand: exact origins are a map
 // lookup, and patterns and regular expressions are found by the request
 // host's suffixes, one lookup per label. Only regular expressions with
-// nothing to confine to a domain are tried one by one.
+// nothing to confine to a domain are tried one by one. The verdicts these
+// reach are kept in a bounded cache, by origin.
 type Matcher struct {
 	exact      map[string]struct{}
 	subdomains map[string][]Pattern        // by parent domain
@@ -82,9 +83,10 @@ func (m *Matcher) Allows(origin string) bool {
 		return allowed
 	}
 	allowed, lookedUp := m.judge(origin)
-	// Refusals are kept only when they took a public suffix lookup, which
-	// allocates: keeping every refusal would make a flood of made-up
-	// origins allocate where it costs nothing today.
+	// A refusal is kept only when it took a public suffix lookup, which
+	// allocates: keeping every refusal would make each origin of a flood
+	// of made-up ones allocate, where a refusal reached by parsing and map
+	// lookups alone allocates nothing.
 	if allowed || lookedUp {
 		m.verdicts.put(origin, allowed)
 	}
