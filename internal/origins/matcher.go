@@ -11,13 +11,14 @@ import (
 )
 
 // Matcher decides whether a request's Origin is allowed. It costs the same
-// with one configured origin or ten thousand: exact origins are a map
-// lookup, and patterns and regular expressions are found by the request
+// with one configured origin or ten thousand: exact origins are a hash
+// table lookup, and patterns and regular expressions are found by the request
 // host's suffixes, one lookup per label. Only regular expressions with
 // nothing to confine to a domain are tried one by one. The verdicts these
 // reach are kept in a bounded cache, by origin.
 type Matcher struct {
-	exact      map[string]struct{}
+	seed       maphash.Seed // hashes a request's origin, once for exact and verdicts
+	exact      originSet
 	subdomains map[string][]Pattern        // by parent domain
 	anyPort    map[string][]Pattern        // by host
 	unconfined []*regexp.Regexp            // regexps with nothing to confine, or nothing to confine to
@@ -30,7 +31,7 @@ type Matcher struct {
 // NewMatcher compiles patterns and regular expressions into a Matcher.
 func NewMatcher(patterns []Pattern, regexps []*Regexp) *Matcher {
 	m := &Matcher{
-		exact:      make(map[string]struct{}),
+		seed:       maphash.MakeSeed(),
 		subdomains: make(map[string][]Pattern),
 		anyPort:    make(map[string][]Pattern),
 		byDomain:   make(map[string][]*regexp.Regexp),
@@ -48,6 +49,7 @@ func NewMatcher(patterns []Pattern, regexps []*Regexp) *Matcher {
 			}
 		}
 	}
+	var exact []string
 	for _, p := range patterns {
 		switch {
 		case p.Subdomains:
@@ -55,9 +57,10 @@ func NewMatcher(patterns []Pattern, regexps []*Regexp) *Matcher {
 		case p.AnyPort:
 			m.anyPort[p.Host] = append(m.anyPort[p.Host], p)
 		default:
-			m.exact[p.Origin.String()] = struct{}{}
+			exact = append(exact, p.Origin.String())
 		}
 	}
+	m.exact = newOriginSet(m.seed, exact)
 	m.onlyExact = len(m.subdomains) == 0 && len(m.anyPort) == 0 && len(m.unconfined) == 0 && len(m.byDomain) == 0
 	return m
 }
@@ -70,16 +73,20 @@ func NewMatcher(patterns []Pattern, regexps []*Regexp) *Matcher {
 // already reached before it is judged: a browser sends the same few
 // origins again and again, and a pattern's verdict costs a public suffix
 // lookup (R52) on top of parsing the origin and a map lookup per label of
-// its host. From the cache, an origin a pattern or regexp allows costs a
-// hash and a comparison more than an exact one, and allocates nothing.
+// its host. From the cache, an origin a pattern or regexp allows costs one
+// probe more than an exact one, with the same hash, and allocates nothing.
 func (m *Matcher) Allows(origin string) bool {
-	if _, ok := m.exact[origin]; ok {
+	if len(origin) > MaxLength {
+		return false // as Parse would: no allowed origin is longer, and it is not worth hashing
+	}
+	h := maphash.String(m.seed, origin)
+	if m.exact.has(h, origin) {
 		return true
 	}
 	if m.onlyExact {
 		return false
 	}
-	if allowed, ok := m.verdicts.get(origin); ok {
+	if allowed, ok := m.verdicts.get(h, origin); ok {
 		return allowed
 	}
 	allowed, lookedUp := m.judge(origin)
@@ -88,7 +95,7 @@ func (m *Matcher) Allows(origin string) bool {
 	// of made-up ones allocate, where a refusal reached by parsing and map
 	// lookups alone allocates nothing.
 	if allowed || lookedUp {
-		m.verdicts.put(origin, allowed)
+		m.verdicts.put(h, origin, allowed)
 	}
 	return allowed
 }
@@ -212,7 +219,6 @@ type verdictCache struct {
 }
 
 type verdictTable struct {
-	seed maphash.Seed
 	sets [][cacheWays]atomic.Pointer[verdict]
 }
 
@@ -227,17 +233,17 @@ type verdict struct {
 // bytes.
 const cachedVerdicts = 4096
 
-// cacheWays is the size of a set: four slots share a cache line, and
-// five origins of 4096 would have to fall into the same set of 1024 to
-// take each other's place.
+// cacheWays is the size of a set: four slots share a cache line, and a
+// site's origins take each other's place only when five of them fall into
+// one set of 1024.
 const cacheWays = 4
 
-func (c *verdictCache) get(origin string) (allowed, ok bool) {
+func (c *verdictCache) get(h uint64, origin string) (allowed, ok bool) {
 	t := c.table.Load()
 	if t == nil {
 		return false, false
 	}
-	set := t.set(origin)
+	set := t.set(h)
 	for i := range set {
 		if v := set[i].Load(); v != nil && v.origin == origin {
 			return v.allowed, true
@@ -246,21 +252,21 @@ func (c *verdictCache) get(origin string) (allowed, ok bool) {
 	return false, false
 }
 
-func (c *verdictCache) put(origin string, allowed bool) {
+func (c *verdictCache) put(h uint64, origin string, allowed bool) {
 	t := c.table.Load()
 	if t == nil {
 		sets := c.sets
 		if sets == 0 {
 			sets = cachedVerdicts / cacheWays
 		}
-		t = &verdictTable{seed: maphash.MakeSeed(), sets: make([][cacheWays]atomic.Pointer[verdict], sets)}
+		t = &verdictTable{sets: make([][cacheWays]atomic.Pointer[verdict], sets)}
 		if !c.table.CompareAndSwap(nil, t) {
 			t = c.table.Load()
 		}
 	}
 	// The origin is part of a request header: keep a copy, not the header.
 	v := &verdict{origin: strings.Clone(origin), allowed: allowed}
-	set := t.set(origin)
+	set := t.set(h)
 	for i := range set {
 		if set[i].Load() == nil && set[i].CompareAndSwap(nil, v) {
 			return
@@ -272,6 +278,68 @@ func (c *verdictCache) put(origin string, allowed bool) {
 	set[rand.IntN(cacheWays)].Store(v)
 }
 
-func (t *verdictTable) set(origin string) *[cacheWays]atomic.Pointer[verdict] {
-	return &t.sets[maphash.String(t.seed, origin)&uint64(len(t.sets)-1)]
+// set is the set of slots for an origin whose hash is h, chosen by its
+// high bits: the exact origins' table takes the low ones.
+func (t *verdictTable) set(h uint64) *[cacheWays]atomic.Pointer[verdict] {
+	return &t.sets[(h>>32)&uint64(len(t.sets)-1)]
+}
+
+// originSet holds the exact origins in a table of open addressing keyed
+// by the hash Allows makes of a request's origin, which the verdict cache
+// reuses: an origin a pattern allows then costs one probe more than an
+// exact one, not a second hash. The table is at least twice as large as
+// the set, and each slot keeps its origin's hash, so that a probe compares
+// an origin only when the hashes agree.
+type originSet struct {
+	slots []originSlot
+}
+
+type originSlot struct {
+	hash   uint64
+	origin string // empty in an empty slot: no origin is empty
+}
+
+func newOriginSet(seed maphash.Seed, origins []string) originSet {
+	if len(origins) == 0 {
+		return originSet{}
+	}
+	size := 2
+	for size < 2*len(origins) {
+		size *= 2
+	}
+	s := originSet{slots: make([]originSlot, size)}
+	for _, origin := range origins {
+		h := maphash.String(seed, origin)
+		if !s.has(h, origin) {
+			s.slots[s.free(h)] = originSlot{hash: h, origin: origin}
+		}
+	}
+	return s
+}
+
+// has reports whether origin, whose hash is h, is in s.
+func (s originSet) has(h uint64, origin string) bool {
+	if len(s.slots) == 0 {
+		return false
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		slot := &s.slots[i]
+		if slot.hash == h && slot.origin == origin {
+			return true
+		}
+		if slot.origin == "" {
+			return false
+		}
+	}
+}
+
+// free is the first empty slot from the one h names on.
+func (s originSet) free(h uint64) uint64 {
+	mask := uint64(len(s.slots) - 1)
+	i := h & mask
+	for s.slots[i].origin != "" {
+		i = (i + 1) & mask
+	}
+	return i
 }

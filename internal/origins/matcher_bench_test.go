@@ -75,6 +75,39 @@ func BenchmarkMatcherAllows(b *testing.B) {
 			})
 		})
 	}
+	// Ten thousand exact origins, with and without a pattern beside them.
+	many := make([]Pattern, 0, 10001)
+	for i := range 10000 {
+		p, err := ParsePattern(fmt.Sprintf("https://app%d.example.com", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		many = append(many, p)
+	}
+	onlyExact := NewMatcher(many, nil)
+	p, err := ParsePattern("https://*.example.org")
+	if err != nil {
+		b.Fatal(err)
+	}
+	withPattern := NewMatcher(append(many, p), nil)
+	for _, bm := range []struct {
+		name, origin string
+		m            *Matcher
+		want         bool
+	}{
+		{"exact_of_10000", "https://app4321.example.com", onlyExact, true},
+		{"refused_by_10000_exact", "https://app10000.example.com", onlyExact, false},
+		{"subdomain_pattern_beside_10000_exact", "https://api.example.org", withPattern, true},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if bm.m.Allows(bm.origin) != bm.want {
+					b.Fatalf("Allows(%q) != %v", bm.origin, bm.want)
+				}
+			}
+		})
+	}
 	// Each origin new to the matcher: what a flood of made-up hosts costs,
 	// a public suffix lookup each.
 	b.Run("flood_of_made_up_subdomains", func(b *testing.B) {

@@ -2,7 +2,9 @@ package origins
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -164,6 +166,18 @@ func TestMatcherManyOrigins(t *testing.T) {
 		values = append(values, fmt.Sprintf("https://app%d.example.com", i), fmt.Sprintf("https://*.tenant%d.example.com", i))
 	}
 	m := newTestMatcher(t, values)
+	// Every exact origin, which share the table's slots and probe past
+	// each other, and as many that only look like them.
+	for i := range 10000 {
+		if origin := fmt.Sprintf("https://app%d.example.com", i); !m.Allows(origin) {
+			t.Fatalf("Allows(%q) = false", origin)
+		}
+		for _, origin := range []string{fmt.Sprintf("https://app%d.example.com", i+10000), fmt.Sprintf("http://app%d.example.com", i)} {
+			if m.Allows(origin) {
+				t.Fatalf("Allows(%q) = true", origin)
+			}
+		}
+	}
 	for _, tt := range []struct {
 		origin string
 		want   bool
@@ -315,7 +329,7 @@ func TestVerdictCacheIsBounded(t *testing.T) {
 		t.Errorf("cache holds %d verdicts in %d bytes, want at most %d in %d", entries, bytes, cachedVerdicts, cachedVerdicts*MaxLength)
 	}
 	m.Allows("https://real.amazonaws.com")
-	if allowed, cached := m.verdicts.get("https://real.amazonaws.com"); !allowed || !cached {
+	if allowed, cached := m.verdicts.get(maphash.String(m.seed, "https://real.amazonaws.com"), "https://real.amazonaws.com"); !allowed || !cached {
 		t.Error("after a flood of made-up hosts, a new origin is no longer cached")
 	}
 	assertAllows(t, m, []allowsCase{
@@ -340,7 +354,7 @@ func TestVerdictCacheKeepsOnlyCostlyRefusals(t *testing.T) {
 		t.Errorf("refusals that took no public suffix lookup left %d verdicts", entries)
 	}
 	m.Allows("https://bucket.s3.amazonaws.com")
-	if allowed, cached := m.verdicts.get("https://bucket.s3.amazonaws.com"); allowed || !cached {
+	if allowed, cached := m.verdicts.get(maphash.String(m.seed, "https://bucket.s3.amazonaws.com"), "https://bucket.s3.amazonaws.com"); allowed || !cached {
 		t.Errorf("a refusal below a public suffix: cached %v, allowed %v; want cached and refused", cached, allowed)
 	}
 }
@@ -377,11 +391,11 @@ func TestVerdictCacheKeepsEachOriginsOwnVerdict(t *testing.T) {
 	m = newTestMatcher(t, []string{"https://*.amazonaws.com"})
 	assertAllows(t, m, cases[:1])
 	table := m.verdicts.table.Load()
-	want := table.set("https://console.amazonaws.com")
+	want := table.set(maphash.String(m.seed, "https://console.amazonaws.com"))
 	shared := 0
 	for i := 0; shared < 2*cacheWays; i++ {
 		origin := fmt.Sprintf("https://b%d.s3.amazonaws.com", i)
-		if table.set(origin) != want {
+		if table.set(maphash.String(m.seed, origin)) != want {
 			continue
 		}
 		shared++
@@ -429,4 +443,35 @@ func cachedEntries(m *Matcher) (entries, bytes int) {
 		}
 	}
 	return entries, bytes
+}
+
+// TestVerdictCacheConcurrently proves that requests judged at once keep,
+// serve and replace verdicts without a race (run with -race), and each
+// gets its own origin's verdict, with every origin in one set of slots.
+func TestVerdictCacheConcurrently(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com", "https://*.example.com"}, `https://pr-[0-9]+\.preview\.example\.net`)
+	m.verdicts.sets = 1
+	cases := []allowsCase{
+		{"https://console.amazonaws.com", true},
+		{"https://bucket.s3.amazonaws.com", false},
+		{"https://a.example.com", true},
+		{"https://a.example.com:8443", false},
+		{"https://pr-1.preview.example.net", true},
+		{"https://pr-1.x.preview.example.net", false},
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				tt := cases[(g+i)%len(cases)]
+				if got := m.Allows(tt.origin); got != tt.want {
+					t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
