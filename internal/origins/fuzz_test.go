@@ -332,40 +332,58 @@ func FuzzRegexpWays(f *testing.F) {
 		if len(r.ways) > 64 {
 			return // compiling each way on its own would make the target slow
 		}
-		wayRegexps := make([]*regexp.Regexp, len(r.ways))
+		ways := compileWays(t, r)
 		anyWay := false
-		for i, w := range r.ways {
-			var b strings.Builder
-			for _, part := range w.parts {
-				b.WriteString("(?:" + part.String() + ")")
-			}
-			re, err := compileAnchored(b.String())
-			if err != nil {
-				t.Fatalf("way %d of %q, %q, does not compile: %v", i, expr, b.String(), err)
-			}
-			wayRegexps[i] = re
+		for _, re := range ways {
 			anyWay = anyWay || re.MatchString(origin)
 		}
 		if matches := r.MatchString(origin); anyWay != matches {
 			t.Fatalf("%q matches %q: %v, but its ways written out: %v", expr, origin, matches, anyWay)
 		}
 
-		want := false
-		if _, host, _, ok := refOrigin(origin); ok {
-			for i, w := range r.ways {
-				if !wayRegexps[i].MatchString(origin) {
-					continue
-				}
-				domain, _, err := checkBranchHost(expr, w.pieces)
-				if r.CheckHosts() != nil || err == nil && refWithin(host, domain) {
-					want = true
-				}
-			}
-		}
+		want := refRegexpAllows(r, ways, origin)
 		if got := NewMatcher(nil, []*Regexp{r}).Allows(origin); got != want {
 			t.Fatalf("Allows(%q) = %v with origin_regexp %q, trying each way says %v", origin, got, expr, want)
 		}
 	})
+}
+
+// compileWays compiles each way through r on its own, anchored.
+func compileWays(t testing.TB, r *Regexp) []*regexp.Regexp {
+	ways := make([]*regexp.Regexp, len(r.ways))
+	for i, w := range r.ways {
+		var b strings.Builder
+		for _, part := range w.parts {
+			b.WriteString("(?:" + part.String() + ")")
+		}
+		re, err := compileAnchored(b.String())
+		if err != nil {
+			t.Fatalf("way %d of %q, %q, does not compile: %v", i, r, b.String(), err)
+		}
+		ways[i] = re
+	}
+	return ways
+}
+
+// refRegexpAllows is the reference verdict of an origin_regexp r, whose
+// ways compileWays compiled: origin is allowed if a way matches it and
+// its host lies within the registrable domain that way's hosts end in,
+// or if r has nothing to confine to a domain.
+func refRegexpAllows(r *Regexp, ways []*regexp.Regexp, origin string) bool {
+	_, host, _, ok := refOrigin(origin)
+	if !ok {
+		return false
+	}
+	for i, w := range r.ways {
+		if !ways[i].MatchString(origin) {
+			continue
+		}
+		domain, _, err := checkBranchHost(r.expr, w.pieces)
+		if r.CheckHosts() != nil || err == nil && refWithin(host, domain) {
+			return true
+		}
+	}
+	return false
 }
 
 // refWithin reports whether host lies within the registrable domain of
@@ -378,4 +396,129 @@ func refWithin(host, domain string) bool {
 	}
 	suffix, _ := publicsuffix.PublicSuffix(name)
 	return strings.HasSuffix(name, "."+domain) && len(suffix) <= len(domain)
+}
+
+// cacheFuzzPatterns and cacheFuzzRegexps are the configured values
+// FuzzMatcherCache picks from: patterns whose parents have public
+// suffixes below them, trailing dots, ports, addresses, and regexps
+// confined to a domain or with nothing to confine.
+var (
+	cacheFuzzPatterns = []string{
+		"https://app.example.com",
+		"https://*.example.com",
+		"https://*.amazonaws.com",
+		"http://*.amazonaws.com:*",
+		"https://*.core.windows.net.",
+		"https://*.kawasaki.jp",
+		"http://localhost:*",
+		"https://*.example.org:8443",
+		"http://127.0.0.1:*",
+		"https://[::1]",
+	}
+	cacheFuzzRegexps = []string{
+		`https://[a-z0-9.-]+\.amazonaws\.com`,
+		`https://pr-[0-9]+\.preview\.example\.net(:[0-9]+)?`,
+		`https://(foo|bar)\.test(:8443)?`,
+		`https?://([a-z0-9-]+\.)*windows\.net|https://blob\.core\.windows\.net`,
+	}
+)
+
+// FuzzMatcherCache checks the verdicts Allows serves from its cache
+// against a slow reference that keeps nothing and looks up the public
+// suffix of every host it judges (refAllows, refRegexpAllows): a subset of
+// the configured values, picked by mask, and one fuzzed pattern; origins
+// separated by spaces, each asked three times, in order, back to front and
+// in order again, of a Matcher of the full size and of one whose origins
+// all share one set of slots, so that verdicts are kept, served to the
+// same origin, and replaced by those of others (R12, R52).
+func FuzzMatcherCache(f *testing.F) {
+	regexps := make([]*Regexp, len(cacheFuzzRegexps))
+	ways := make([][]*regexp.Regexp, len(cacheFuzzRegexps))
+	for i, expr := range cacheFuzzRegexps {
+		re, err := CompileRegexp(expr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		regexps[i], ways[i] = re, compileWays(f, re)
+	}
+	for _, seed := range []struct {
+		origins string
+		extra   string
+	}{
+		{"https://console.amazonaws.com https://bucket.s3.amazonaws.com https://console.amazonaws.com https://s3.amazonaws.com", ""},
+		{"http://bucket.s3.amazonaws.com:8080 http://console.amazonaws.com:8080 https://console.amazonaws.com:8080", ""},
+		{"https://api.eu.example.com https://api.eu.example.com. https://api.eu.example.com:8443 http://api.eu.example.com https://API.eu.example.com", ""},
+		{"https://a.example.org:8443 https://a.example.org https://example.org:8443 https://a.example.org.:8443", ""},
+		{"https://api.core.windows.net. https://x.blob.core.windows.net. https://api.core.windows.net https://blob.core.windows.net", ""},
+		{"https://attacker.blob.core.windows.net https://a.b.windows.net http://a.windows.net https://windows.net", ""},
+		{"http://127.0.0.1:3000 http://127.0.0.1 http://127.0.0.1.:3000 https://[::1] https://[::1]:8443 http://[::1]:3000", ""},
+		{"http://localhost:5173 http://localhost http://localhost.:5173 http://sub.localhost:5173", ""},
+		{"https://city.kawasaki.jp https://x.kawasaki.jp https://www.city.kawasaki.jp https://a.x.kawasaki.jp", ""},
+		{"https://pr-1.preview.example.net https://pr-1.x.preview.example.net https://pr-1.preview.example.net:8443 https://foo.test:8443 https://foo.test https://baz.test", ""},
+		{"https://b.a.github.io https://a.github.io https://c.b.a.github.io https://x.github.io", "https://*.a.github.io"},
+		{"https://x.s3.amazonaws.com https://y.x.s3.amazonaws.com", "https://*.x.s3.amazonaws.com"},
+		{"null  https:// https://a..example.com https://a.example.com/ " + strings.Repeat("a", 400), ""},
+		{"https://h1.example.com https://h2.example.com https://h3.example.com https://h4.example.com https://h5.example.com " +
+			"https://b1.s3.amazonaws.com https://h1.example.com https://b1.s3.amazonaws.com https://h6.example.com https://h1.example.com", ""},
+	} {
+		f.Add(seed.origins, uint16(0xffff), seed.extra)
+		f.Add(seed.origins, uint16(0x5555), seed.extra)
+	}
+	f.Fuzz(func(t *testing.T, origins string, mask uint16, extra string) {
+		var configured []string
+		for i, p := range cacheFuzzPatterns {
+			if mask&(1<<i) != 0 {
+				configured = append(configured, p)
+			}
+		}
+		if p, err := ParsePattern(extra); err == nil && p.String() == extra {
+			configured = append(configured, extra)
+		}
+		var patterns []Pattern
+		for _, s := range configured {
+			p, err := ParsePattern(s)
+			if err != nil {
+				t.Fatalf("fixed pattern %q: %v", s, err)
+			}
+			patterns = append(patterns, p)
+		}
+		var picked []int
+		var exprs []string
+		var chosen []*Regexp
+		for i, expr := range cacheFuzzRegexps {
+			if mask&(1<<(len(cacheFuzzPatterns)+i)) != 0 {
+				picked = append(picked, i)
+				exprs = append(exprs, expr)
+				chosen = append(chosen, regexps[i])
+			}
+		}
+		list := strings.Split(origins, " ")
+		if len(list) > 16 {
+			list = list[:16]
+		}
+		want := make([]bool, len(list))
+		for i, origin := range list {
+			want[i] = refAllows(configured, nil, origin)
+			for _, j := range picked {
+				want[i] = want[i] || refRegexpAllows(regexps[j], ways[j], origin)
+			}
+		}
+		full := NewMatcher(patterns, chosen)
+		oneSet := NewMatcher(patterns, chosen)
+		oneSet.verdicts.sets = 1
+		for round := range 3 {
+			for k := range list {
+				i := k
+				if round == 1 {
+					i = len(list) - 1 - k
+				}
+				for _, m := range []*Matcher{full, oneSet} {
+					if got := m.Allows(list[i]); got != want[i] {
+						t.Fatalf("round %d: Allows(%q) = %v, reference says %v; patterns %q, regexps %q, origins %q",
+							round, list[i], got, want[i], configured, exprs, list)
+					}
+				}
+			}
+		}
+	})
 }

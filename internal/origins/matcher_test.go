@@ -2,7 +2,9 @@ package origins
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -164,6 +166,18 @@ func TestMatcherManyOrigins(t *testing.T) {
 		values = append(values, fmt.Sprintf("https://app%d.example.com", i), fmt.Sprintf("https://*.tenant%d.example.com", i))
 	}
 	m := newTestMatcher(t, values)
+	// Every exact origin, which share the table's slots and probe past
+	// each other, and as many that only look like them.
+	for i := range 10000 {
+		if origin := fmt.Sprintf("https://app%d.example.com", i); !m.Allows(origin) {
+			t.Fatalf("Allows(%q) = false", origin)
+		}
+		for _, origin := range []string{fmt.Sprintf("https://app%d.example.com", i+10000), fmt.Sprintf("http://app%d.example.com", i)} {
+			if m.Allows(origin) {
+				t.Fatalf("Allows(%q) = true", origin)
+			}
+		}
+	}
 	for _, tt := range []struct {
 		origin string
 		want   bool
@@ -191,30 +205,6 @@ func assertAllows(t *testing.T, m *Matcher, cases []allowsCase) {
 			t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
 		}
 	}
-}
-
-// TestPublicSuffixCacheIsBounded proves that made-up hosts cannot grow the
-// cache of public suffix lookups without bound, nor keep later hosts out of
-// it, and that answers stay right throughout.
-func TestPublicSuffixCacheIsBounded(t *testing.T) {
-	m := newTestMatcher(t, []string{"https://*.amazonaws.com"})
-	for i := range maxCachedHosts + 10 {
-		if !m.Allows(fmt.Sprintf("https://h%d.amazonaws.com", i)) {
-			t.Fatalf("host %d refused", i)
-		}
-	}
-	if n := len(m.publicSuffixes.byHost); n > maxCachedHosts {
-		t.Errorf("cache holds %d hosts, want at most %d", n, maxCachedHosts)
-	}
-	m.Allows("https://real.amazonaws.com")
-	if _, cached := m.publicSuffixes.byHost["real.amazonaws.com"]; !cached {
-		t.Error("after a flood of made-up hosts, a new host is no longer cached")
-	}
-	assertAllows(t, m, []allowsCase{
-		{"https://x.s3.amazonaws.com", false},
-		{"https://h1.amazonaws.com", true},
-		{"https://new.amazonaws.com", true},
-	})
 }
 
 // TestMatcherRegexpJudgesEachWayOnItsOwn proves that a way through a
@@ -316,4 +306,172 @@ func TestMatcherPatternUnderAWildcardRule(t *testing.T) {
 		{"https://x.kawasaki.jp", false}, // a public suffix
 		{"https://a.x.kawasaki.jp", false},
 	})
+}
+
+// TestVerdictCacheIsBounded proves that made-up origins cannot grow the
+// cache of verdicts beyond its slots, in entries or in bytes, nor keep
+// later origins out of it, and that answers stay right throughout.
+func TestVerdictCacheIsBounded(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com"})
+	for i := range 4 * cachedVerdicts {
+		// Allowed ones, and refused ones below a public suffix, which
+		// are kept too; the longest host an origin can carry.
+		if !m.Allows(fmt.Sprintf("https://h%d.amazonaws.com", i)) {
+			t.Fatalf("host %d refused", i)
+		}
+		long := fmt.Sprintf("https://%0*d.%ss3.amazonaws.com", 60, i, strings.Repeat("x.", 88))
+		if len(long) != len("https://")+maxHostLength || m.Allows(long) {
+			t.Fatalf("%q (%d bytes) allowed", long, len(long))
+		}
+	}
+	entries, bytes := cachedEntries(m)
+	if entries > cachedVerdicts || bytes > cachedVerdicts*MaxLength {
+		t.Errorf("cache holds %d verdicts in %d bytes, want at most %d in %d", entries, bytes, cachedVerdicts, cachedVerdicts*MaxLength)
+	}
+	m.Allows("https://real.amazonaws.com")
+	if allowed, cached := m.verdicts.get(maphash.String(m.seed, "https://real.amazonaws.com"), "https://real.amazonaws.com"); !allowed || !cached {
+		t.Error("after a flood of made-up hosts, a new origin is no longer cached")
+	}
+	assertAllows(t, m, []allowsCase{
+		{"https://x.s3.amazonaws.com", false},
+		{"https://h1.amazonaws.com", true},
+		{"https://new.amazonaws.com", true},
+	})
+}
+
+// TestVerdictCacheKeepsOnlyCostlyRefusals proves which refusals are kept:
+// one that took a public suffix lookup, which would allocate again, and
+// not one reached by parsing and map lookups alone, so that made-up
+// origins outside every pattern write nothing.
+func TestVerdictCacheKeepsOnlyCostlyRefusals(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com"}, `https://[a-z]+\.example\.io`)
+	for _, origin := range []string{"https://evil.example.org", "https://example.io.evil.org", "null", "https://App.amazonaws.com"} {
+		if m.Allows(origin) {
+			t.Fatalf("%q allowed", origin)
+		}
+	}
+	if entries, _ := cachedEntries(m); entries != 0 {
+		t.Errorf("refusals that took no public suffix lookup left %d verdicts", entries)
+	}
+	m.Allows("https://bucket.s3.amazonaws.com")
+	if allowed, cached := m.verdicts.get(maphash.String(m.seed, "https://bucket.s3.amazonaws.com"), "https://bucket.s3.amazonaws.com"); allowed || !cached {
+		t.Errorf("a refusal below a public suffix: cached %v, allowed %v; want cached and refused", cached, allowed)
+	}
+}
+
+// TestVerdictCacheKeepsEachOriginsOwnVerdict proves that a cached verdict
+// is served only to the origin it was reached for: with every origin in
+// one set of slots, so that each shares its slot with the others and
+// takes their place, a host below a public suffix is never allowed by the
+// verdict of a host of its parent's registrable domain, nor an origin by
+// the verdict of its own host on another scheme or port (R12, R52).
+func TestVerdictCacheKeepsEachOriginsOwnVerdict(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com", "https://*.example.com"}, `https://[a-z0-9.-]+\.core\.windows\.net`)
+	m.verdicts.sets = 1
+	cases := []allowsCase{
+		{"https://console.amazonaws.com", true},
+		{"https://bucket.s3.amazonaws.com", false},
+		{"https://api.core.windows.net", true},
+		{"https://account.blob.core.windows.net", false},
+		{"https://a.example.com", true},
+		{"http://a.example.com", false},
+		{"https://a.example.com:8443", false},
+		{"https://a.example.com.", false},
+		{"https://x.s3.amazonaws.com", false},
+		{"https://s3.amazonaws.com", false},
+	}
+	for range 3 {
+		assertAllows(t, m, cases)
+	}
+	if entries, _ := cachedEntries(m); entries != cacheWays {
+		t.Errorf("one set holds %d verdicts, want %d", entries, cacheWays)
+	}
+	// And in a full-sized table, the origins that share a slot with an
+	// allowed one.
+	m = newTestMatcher(t, []string{"https://*.amazonaws.com"})
+	assertAllows(t, m, cases[:1])
+	table := m.verdicts.table.Load()
+	want := table.set(maphash.String(m.seed, "https://console.amazonaws.com"))
+	shared := 0
+	for i := 0; shared < 2*cacheWays; i++ {
+		origin := fmt.Sprintf("https://b%d.s3.amazonaws.com", i)
+		if table.set(maphash.String(m.seed, origin)) != want {
+			continue
+		}
+		shared++
+		assertAllows(t, m, []allowsCase{{origin, false}, {origin, false}, cases[0]})
+	}
+}
+
+// TestMatcherAllowsWithoutAllocating proves that a warm allowed path
+// allocates nothing, nor does a refusal, however it is reached.
+func TestMatcherAllowsWithoutAllocating(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://app.example.com", "https://*.example.com", "https://*.amazonaws.com"},
+		`https://pr-[0-9]+\.preview\.example\.net`, `https://(a|b)\.example\.io`)
+	for _, tt := range []allowsCase{
+		{"https://app.example.com", true},
+		{"https://api.eu.example.com", true},
+		{"https://pr-42.preview.example.net", true},
+		{"https://a.example.io", true},
+		{"https://bucket.s3.amazonaws.com", false},
+		{"https://app.example.org", false},
+		{"null", false},
+	} {
+		m.Allows(tt.origin) // warm
+		if n := testing.AllocsPerRun(100, func() {
+			if m.Allows(tt.origin) != tt.want {
+				t.Fatalf("Allows(%q) != %v", tt.origin, tt.want)
+			}
+		}); n != 0 {
+			t.Errorf("Allows(%q) allocates %v times", tt.origin, n)
+		}
+	}
+}
+
+// cachedEntries counts the verdicts m keeps and the bytes of their origins.
+func cachedEntries(m *Matcher) (entries, bytes int) {
+	table := m.verdicts.table.Load()
+	if table == nil {
+		return 0, 0
+	}
+	for i := range table.sets {
+		for j := range table.sets[i] {
+			if v := table.sets[i][j].Load(); v != nil {
+				entries++
+				bytes += len(v.origin)
+			}
+		}
+	}
+	return entries, bytes
+}
+
+// TestVerdictCacheConcurrently proves that requests judged at once keep,
+// serve and replace verdicts without a race (run with -race), and each
+// gets its own origin's verdict, with every origin in one set of slots.
+func TestVerdictCacheConcurrently(t *testing.T) {
+	m := newTestMatcher(t, []string{"https://*.amazonaws.com", "https://*.example.com"}, `https://pr-[0-9]+\.preview\.example\.net`)
+	m.verdicts.sets = 1
+	cases := []allowsCase{
+		{"https://console.amazonaws.com", true},
+		{"https://bucket.s3.amazonaws.com", false},
+		{"https://a.example.com", true},
+		{"https://a.example.com:8443", false},
+		{"https://pr-1.preview.example.net", true},
+		{"https://pr-1.x.preview.example.net", false},
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				tt := cases[(g+i)%len(cases)]
+				if got := m.Allows(tt.origin); got != tt.want {
+					t.Errorf("Allows(%q) = %v, want %v", tt.origin, got, tt.want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
