@@ -177,7 +177,7 @@ func serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, a
 	rw := getResponseWriter(w)
 	rw.answer = answer
 	if preflight != nil {
-		rw.preflight, rw.hasPreflight = *preflight, true
+		rw.preflight, rw.hasPreflight = policy.NewShape(*preflight), true
 		rw.answer = policy.AnswerOf(&rw.preflight)
 	}
 	err := next.ServeHTTP(rw, r)
@@ -197,7 +197,7 @@ type responseWriter struct {
 	answer policy.Answer
 	// preflight is the storage of an allowed preflight's answer, which is
 	// built per request, when hasPreflight.
-	preflight    policy.Response
+	preflight    policy.Shape
 	hasPreflight bool
 	committed    bool
 	// report, in report mode, compares the response with the policy's
@@ -221,7 +221,7 @@ func putResponseWriter(rw *responseWriter) {
 	rw.ResponseWriter = nil
 	rw.answer = policy.Answer{}
 	if rw.hasPreflight {
-		rw.preflight, rw.hasPreflight = policy.Response{}, false
+		rw.preflight, rw.hasPreflight = policy.Shape{}, false
 	}
 	rw.committed = false
 	responseWriters.Put(rw)

@@ -213,16 +213,16 @@ func (p *Policy) NotCORS() Answer {
 // (R41), refused or not.
 func (p *Policy) buildAnswers() {
 	if p.anyOrigin {
-		p.notCORS = Response{AllowOrigin: "*", ExposeHeaders: p.exposeHeaders}
+		p.notCORS = NewShape(Response{AllowOrigin: "*", ExposeHeaders: p.exposeHeaders})
 		return
 	}
-	p.notCORS = Response{Vary: varyOrigin}
-	p.actualRefused = Response{Vary: varyOrigin}
-	p.actualAllowed = Response{
+	p.notCORS = NewShape(Response{Vary: varyOrigin})
+	p.actualRefused = NewShape(Response{Vary: varyOrigin})
+	p.actualAllowed = NewShape(Response{
 		AllowCredentials: p.credentialsValue(),
 		ExposeHeaders:    p.exposeHeaders,
 		Vary:             varyOrigin,
-	}
+	})
 }
 
 // Preflight answers a preflight request with Origin field lines origin and

@@ -37,7 +37,7 @@ type Policy struct {
 
 	// What every request of an outcome is answered, built once (see
 	// Answer): the allowed one gets the request's origin besides.
-	notCORS, actualAllowed, actualRefused Response
+	notCORS, actualAllowed, actualRefused Shape
 }
 
 // New checks c and compiles it. All errors are reported together, each

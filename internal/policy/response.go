@@ -45,23 +45,36 @@ func (r *Response) values() [len(ManagedHeaders)]string {
 		r.ExposeHeaders, r.MaxAge, r.AllowPrivateNetwork}
 }
 
-// Answer is a policy's answer to one request that goes on to the next
-// handler, carried until its response is committed: a pointer to the
-// Response that every request of the same outcome gets, built once with
-// the policy, and the request's origin, which an allowed answer echoes.
-// Copying it costs three words, not a whole Response.
-type Answer struct {
-	shape  *Response
-	origin string // Access-Control-Allow-Origin, when shape echoes the origin
+// Shape is a Response made ready to apply, with its values by position in
+// ManagedHeaders: one for each outcome, built once with the policy, or one
+// for an allowed preflight that goes on to the next handler.
+type Shape struct {
+	response Response
+	values   [len(ManagedHeaders)]string
 }
 
-// AnswerOf is the Answer that applies r, which must not change while the
+// NewShape makes r ready to apply.
+func NewShape(r Response) Shape {
+	return Shape{response: r, values: r.values()}
+}
+
+// Answer is a policy's answer to one request that goes on to the next
+// handler, carried until its response is committed: the Shape of what
+// every request of the same outcome gets, and the request's origin, which
+// an allowed answer echoes. Copying it costs three words, not a whole
+// Response.
+type Answer struct {
+	shape  *Shape
+	origin string // Access-Control-Allow-Origin, when the shape echoes the origin
+}
+
+// AnswerOf is the Answer that applies s, which must not change while the
 // answer is in use.
-func AnswerOf(r *Response) Answer { return Answer{shape: r} }
+func AnswerOf(s *Shape) Answer { return Answer{shape: s} }
 
 // Response is the Response a stands for.
 func (a Answer) Response() Response {
-	r := *a.shape
+	r := a.shape.response
 	if a.origin != "" {
 		r.AllowOrigin = a.origin
 	}
@@ -70,11 +83,13 @@ func (a Answer) Response() Response {
 
 // Apply is Response.Apply for the Response a stands for.
 func (a Answer) Apply(h http.Header) {
-	want := a.shape.values()
+	want := &a.shape.values
 	if a.origin != "" {
-		want[0] = a.origin
+		echoed := *want
+		echoed[0] = a.origin
+		want = &echoed
 	}
-	apply(h, &want, a.shape.Vary, nil, nil)
+	apply(h, want, a.shape.response.Vary, nil, nil)
 }
 
 // managedIndex gives the position of key in ManagedHeaders, compared
