@@ -64,11 +64,12 @@ func ParseRequestList(lines []string, allow func(name string) bool) (allowHeader
 		for {
 			elem, rest, more := strings.Cut(line, ",")
 			name := TrimOWS(elem)
+			token, upper := scanName(name)
 			lower := name
-			if hasUpper(name) {
+			if upper {
 				lower = strings.ToLower(name)
 			}
-			allowed := IsToken(name) && allow(lower)
+			allowed := token && allow(lower)
 			if canonical && (name == "" || len(name) != len(elem) || lower != name || !allowed) {
 				canonical = false
 				b.Grow(size)
@@ -117,11 +118,14 @@ func TrimOWS(s string) string {
 	return s
 }
 
-func hasUpper(s string) bool {
+// scanName reports whether s is a token and, if so, whether it has upper
+// case letters, in one pass: every name of every preflight is read so.
+func scanName(s string) (token, upper bool) {
 	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return true
+		if !isTokenChar(s[i]) {
+			return false, false
 		}
+		upper = upper || 'A' <= s[i] && s[i] <= 'Z'
 	}
-	return false
+	return s != "", upper
 }
