@@ -161,7 +161,8 @@ func fuzzHeaderAndResponse(data []byte) (http.Header, Response, []string, []stri
 		&r.ExposeHeaders, &r.MaxAge, &r.AllowPrivateNetwork} {
 		*field = b.pick(valueVocabulary)
 	}
-	r.Vary = []string{"", varyOrigin, varyPreflight, varyPreflightPrivateNetwork}[b.next()%4]
+	// The policy's own Vary values, and one of a gate's refusals.
+	r.Vary = []string{"", varyOrigin, varyPreflight, varyPreflightPrivateNetwork, "Origin, Sec-Fetch-Site"}[b.next()%5]
 	var names, values []string
 	if b.next()%4 == 0 {
 		names, values = refusalNames, refusalValues

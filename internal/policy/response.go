@@ -191,9 +191,8 @@ func apply(h http.Header, want *[len(ManagedHeaders)]string, vary string, names,
 	case varyLines > 0:
 		from := len(lines)
 		lines = append(lines, foreignVary...)
-		for j, rest, more := 0, vary, true; more; j++ {
-			var token string
-			token, rest, more = strings.Cut(rest, ", ")
+		var split [8]string
+		for j, token := range varyTokens(vary, &split) {
 			if missingTokens&(1<<j) != 0 {
 				lines = append(lines, token)
 			}
@@ -269,12 +268,9 @@ const maxVaryTokens = 32
 // It runs on every response that already varies (all that encode may
 // compress), so it cuts the lists by hand rather than through iterators.
 func varyLacks(lines []string, ours string) (missing uint8, fold bool) {
-	var mine [8]string
-	m := 0
-	for rest, more := ours, true; more; m++ {
-		mine[m], rest, more = strings.Cut(rest, ", ")
-	}
-	missing = 1<<m - 1
+	var split [8]string
+	mine := varyTokens(ours, &split)
+	missing = 1<<len(mine) - 1
 	n, repeated := 0, false
 	for _, line := range lines {
 		for rest, more := line, true; more; {
@@ -284,7 +280,7 @@ func varyLacks(lines []string, ours string) (missing uint8, fold bool) {
 			if token == "" {
 				continue
 			}
-			for j, name := range mine[:m] {
+			for j, name := range mine {
 				if len(name) == len(token) && strings.EqualFold(name, token) {
 					missing &^= 1 << j
 				}
@@ -296,6 +292,32 @@ func varyLacks(lines []string, ours string) (missing uint8, fold bool) {
 		}
 	}
 	return missing, repeated && n+bits.OnesCount8(missing) <= maxVaryTokens
+}
+
+// The tokens of the Vary values a policy sends, split once: cutting a short
+// string costs more than the rest of reading another handler's Vary.
+var (
+	varyOriginTokens                  = []string{"Origin"}
+	varyPreflightTokens               = strings.Split(varyPreflight, ", ")
+	varyPreflightPrivateNetworkTokens = strings.Split(varyPreflightPrivateNetwork, ", ")
+)
+
+// varyTokens gives the tokens of vary, a ", "-separated list of at most 8
+// tokens, cut into split unless vary is one a policy sends.
+func varyTokens(vary string, split *[8]string) []string {
+	switch vary {
+	case varyOrigin:
+		return varyOriginTokens
+	case varyPreflight:
+		return varyPreflightTokens
+	case varyPreflightPrivateNetwork:
+		return varyPreflightPrivateNetworkTokens
+	}
+	n := 0
+	for rest, more := vary, true; more; n++ {
+		split[n], rest, more = strings.Cut(rest, ", ")
+	}
+	return split[:n]
 }
 
 // hasToken reports whether one of the first n tokens of lines is token,
