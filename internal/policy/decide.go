@@ -187,7 +187,7 @@ func (p *Policy) AllowsOrigin(origin string) bool {
 // CORS headers (R46).
 func (p *Policy) Actual(origin []string) (Answer, Rejection) {
 	if p.anyOrigin {
-		return Answer{shape: &p.notCORS}, Rejection{}
+		return p.NotCORS(), Rejection{}
 	}
 	// The common case first, without checkOrigin's two results passed on:
 	// one allowed origin (checkOrigin decides the same, FuzzActual).
