@@ -182,13 +182,6 @@ func (p *Policy) checkUnlistedOrigin(values []string) (string, Rejection) {
 	return "", reject(ReasonOrigin, "origin %q is not allowed", origin)
 }
 
-// AllowsOrigin reports whether origin, the value of a request's one Origin
-// line, is allowed: the one question every answer of the policy asks of an
-// origin (the gates of enforce judge with the answer it gave).
-func (p *Policy) AllowsOrigin(origin string) bool {
-	return p.anyOrigin || p.origins.Allows(origin)
-}
-
 // Actual answers a CORS request that is not a preflight, given its Origin
 // field lines. A refused one still goes on to the next handler, without
 // CORS headers (R46).
